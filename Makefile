@@ -1,0 +1,34 @@
+# The AMNL book: two commands do all set-up on a fresh machine.
+#   make book   -> builds the book into _build/html (creates .venv and installs the pins first)
+#   make test   -> unit tests, nbval over chapters/, the -W book build and the browser tests
+# Data: set CMAPSS_DIR to a folder with the NASA files; unset, amnl_utils downloads them to a cache.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: book test venv clean experiments
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements.txt
+	$(BIN)/python -m pip install -q --no-deps -e .
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $(STAMP)
+
+# -W: warnings are errors; -n: nitpicky references; notebooks are executed (execute_notebooks: force).
+book: $(STAMP)
+	$(BIN)/jupyter-book build . -W -n --keep-going
+
+test: book
+	$(BIN)/python -m pytest
+
+experiments: $(STAMP)
+	$(BIN)/python -m amnl_utils.experiments run --grid headline
+
+clean:
+	rm -rf _build
