@@ -1,0 +1,664 @@
+"""The C-MAPSS data pipeline: parse, label, normalise, window, split, load (SPEC §3).
+
+``prepare(subset)`` is the one entry point the experiments use; the smaller functions are
+public so the book can show each step. Conventions (as in rul-datasets, differences noted):
+
+- RUL labels ``min(last_cycle - cycle, max_rul)``, last training cycle RUL 0 (rul-datasets: 1);
+- health state 0/1/2 from the capped RUL with thresholds 80 and 30 (``health_state``);
+- the 14 informative sensors of ``constants.SENSORS``;
+- z-score fitted on the training engines of the train/validation split only, per operating
+  condition on FD002/FD004;
+- windows of 30 cycles, stride 1, labelled by their last cycle; the test set is the last window
+  of each test engine, front-padded with the engine's first row when the engine is shorter.
+
+Only numpy is needed to prepare arrays; ``load_cmapss`` (DataFrames) needs pandas and the
+loaders need torch, both imported when used.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from amnl_utils.constants import (
+    HEALTH_CRITICAL_AT_OR_BELOW,
+    HEALTH_NORMAL_ABOVE,
+    R_MAX,
+    SENSORS,
+    SUBSETS,
+    WINDOW,
+)
+from amnl_utils.download import ENV_VAR, find_cmapss, subset_files
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+    import torch
+
+#: Names of the 26 columns of ``train_*``/``test_*`` files, in file order.
+COLUMNS: tuple[str, ...] = (
+    "unit",
+    "cycle",
+    "setting_1",
+    "setting_2",
+    "setting_3",
+    *(f"s_{i}" for i in range(1, 22)),
+)
+N_COLUMNS: int = len(COLUMNS)
+#: Column indices of the 14 informative sensors (``s_i`` is column ``4 + i``).
+SENSOR_COLUMNS: tuple[int, ...] = tuple(4 + s for s in SENSORS)
+#: Column indices of the three operating settings.
+SETTING_COLUMNS: tuple[int, ...] = (2, 3, 4)
+#: Decimals that make the settings exactly discrete: the raw values scatter by at most
+#: 0.009 / 0.002 / 0 around the six flight conditions (0|10|20|25|35|42, 0|.25|.62|.7|.84, 60|100).
+SETTING_DECIMALS: tuple[int, ...] = (0, 2, 0)
+#: Subsets flown in six operating conditions, normalised per condition.
+MULTI_CONDITION: tuple[str, ...] = ("FD002", "FD004")
+#: Number of fault modes per subset. Not recoverable from the files: taken from NASA's
+#: readme.txt (FD001/FD002: HPC degradation; FD003/FD004: HPC and fan degradation).
+FAULT_MODES: dict[str, int] = {"FD001": 1, "FD002": 1, "FD003": 2, "FD004": 2}
+#: A per-condition standard deviation below this is treated as zero (feature left centred).
+STD_FLOOR: float = 1e-8
+
+PathLike = str | os.PathLike[str]
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+def check_subset(subset: str) -> str:
+    """Return ``subset`` if it names a C-MAPSS subset (``"FD001"`` … ``"FD004"``), else raise."""
+    if not isinstance(subset, str) or subset not in SUBSETS:
+        raise ValueError(f"unknown C-MAPSS subset {subset!r}; expected one of {', '.join(SUBSETS)}")
+    return subset
+
+
+def _first_bad_line(path: Path, n_columns: int) -> tuple[int, str]:
+    """1-based number and reason of the first line that is not ``n_columns`` numbers."""
+    with open(path, "rb") as fh:
+        for lineno, raw in enumerate(fh, start=1):
+            fields = raw.split()
+            if len(fields) != n_columns:
+                return lineno, f"{len(fields)} fields, expected {n_columns}"
+            for col, tok in enumerate(fields, start=1):
+                try:
+                    value = float(tok)
+                except ValueError:
+                    return lineno, f"field {col} is {tok.decode(errors='replace')!r}, not a number"
+                if not np.isfinite(value):
+                    return lineno, f"field {col} is {tok.decode(errors='replace')!r}, not finite"
+    return 0, ""
+
+
+def _read_numeric(path: PathLike, n_columns: int) -> np.ndarray:
+    """Parse whitespace-separated numbers, exactly ``n_columns`` per line, into float64.
+
+    Raises ``ValueError`` naming the file and the 1-based number of the first bad line.
+    """
+    path = Path(path)
+    try:
+        arr = np.loadtxt(path, dtype=np.float64, ndmin=2)
+        ok = arr.shape[1] == n_columns and arr.shape[0] > 0 and bool(np.isfinite(arr).all())
+    except ValueError:
+        ok = False
+    if not ok:
+        lineno, why = _first_bad_line(path, n_columns)
+        if lineno:
+            raise ValueError(
+                f"{path.name} in {path.parent}, line {lineno}: {why}; the file is truncated or "
+                "malformed — replace it with NASA's original (fetch_cmapss())"
+            )
+        raise ValueError(f"{path.name} in {path.parent} holds no data rows; replace it with NASA's original")
+    return arr
+
+
+def _check_runs(table: np.ndarray, path: Path) -> None:
+    """Each engine's rows must be one block with cycles 1, 2, 3, …; raise naming the line."""
+    unit, cycle = table[:, 0], table[:, 1]
+    bad = np.flatnonzero((unit != np.round(unit)) | (cycle != np.round(cycle)) | (unit < 1))
+    if bad.size:
+        raise ValueError(f"{path.name}, line {bad[0] + 1}: unit and cycle must be positive integers")
+    new_unit = np.r_[True, unit[1:] != unit[:-1]]
+    expected = np.where(new_unit, 1.0, np.r_[0.0, cycle[:-1]] + 1.0)
+    bad = np.flatnonzero(cycle != expected)
+    if bad.size:
+        i = bad[0]
+        raise ValueError(
+            f"{path.name}, line {i + 1}: unit {int(unit[i])} has cycle {int(cycle[i])}, expected "
+            f"{int(expected[i])}; rows must run 1, 2, 3, … per engine — replace the file with NASA's original"
+        )
+    starts = unit[new_unit]
+    if np.unique(starts).size != starts.size:
+        raise ValueError(f"{path.name}: an engine's rows are split into several blocks")
+
+
+def read_table(path: PathLike) -> np.ndarray:
+    """Parse a ``train_*``/``test_*`` file. Returns ``(rows, 26)`` float64 in ``COLUMNS`` order.
+
+    Raises ``ValueError`` with the file name and 1-based line number for a truncated or
+    malformed line, or for cycles that do not run 1, 2, 3, … within each engine.
+    """
+    path = Path(path)
+    table = _read_numeric(path, N_COLUMNS)
+    _check_runs(table, path)
+    return table
+
+
+def read_rul(path: PathLike) -> np.ndarray:
+    """Parse an ``RUL_*`` file: ``(engines,)`` int64 true RUL in cycles after each last test cycle."""
+    path = Path(path)
+    rul = _read_numeric(path, 1)[:, 0]
+    bad = np.flatnonzero((rul != np.round(rul)) | (rul < 0))
+    if bad.size:
+        raise ValueError(f"{path.name}, line {bad[0] + 1}: RUL {rul[bad[0]]!r} is not a non-negative integer")
+    return rul.astype(np.int64)
+
+
+@dataclass(frozen=True)
+class RawSubset:
+    """The three files of one subset as arrays (numpy only).
+
+    ``train``/``test``: ``(rows, 26)`` float64 in ``COLUMNS`` order; ``rul_test``: ``(test engines,)``
+    int64 true (uncapped) RUL after each engine's last test cycle, in unit order.
+    """
+
+    subset: str
+    train: np.ndarray
+    test: np.ndarray
+    rul_test: np.ndarray
+    data_dir: Path
+
+
+def load_arrays(subset: str, data_dir: PathLike | None = None, *, verify: bool = True) -> RawSubset:
+    """Read one subset as numpy arrays; ``verify`` checks SHA-256 sums first (see ``download``)."""
+    check_subset(subset)
+    folder = find_cmapss(data_dir, (subset,), verify=verify)
+    train_name, test_name, rul_name = subset_files(subset)
+    train = read_table(folder / train_name)
+    test = read_table(folder / test_name)
+    rul = read_rul(folder / rul_name)
+    n_test = np.unique(test[:, 0]).size
+    if rul.size != n_test:
+        raise ValueError(
+            f"{rul_name} in {folder} has {rul.size} lines but {test_name} has {n_test} engines; "
+            "the files do not belong together — replace them with NASA's originals"
+        )
+    return RawSubset(subset, train, test, rul, folder)
+
+
+@dataclass(frozen=True)
+class CMAPSSSubset:
+    """Raw tables of one subset: ``train``/``test`` DataFrames with the 26 ``COLUMNS``
+    (``unit``, ``cycle`` int64; settings and sensors float64) and ``rul_test``, the
+    ``(test engines,)`` int64 true RUL from the RUL file, in unit order."""
+
+    subset: str
+    train: pd.DataFrame
+    test: pd.DataFrame
+    rul_test: np.ndarray
+    data_dir: Path
+
+
+def _to_frame(table: np.ndarray) -> pd.DataFrame:
+    try:
+        import pandas as pd
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError("load_cmapss returns pandas DataFrames: pip install pandas") from exc
+    frame = pd.DataFrame(table, columns=list(COLUMNS))
+    return frame.astype({"unit": "int64", "cycle": "int64"})
+
+
+def load_cmapss(subset: str, data_dir: PathLike | None = None, *, verify: bool = True) -> CMAPSSSubset:
+    """Load one subset's raw train/test tables (pandas) and test RUL vector.
+
+    ``data_dir`` defaults to ``$CMAPSS_DIR``, then the user cache (see ``amnl_utils.download``).
+    With ``verify=True`` every file's SHA-256 must match NASA's original.
+    """
+    raw = load_arrays(subset, data_dir, verify=verify)
+    return CMAPSSSubset(subset, _to_frame(raw.train), _to_frame(raw.test), raw.rul_test, raw.data_dir)
+
+
+# --------------------------------------------------------------------------- labels
+
+
+def engine_lengths(units: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Engine ids and their number of rows, for rows grouped in per-engine blocks.
+
+    ``units``: ``(rows,)``. Returns ``(ids, lengths)``, both ``(engines,)`` int64, in file order.
+    """
+    units = np.asarray(units)
+    starts = np.flatnonzero(np.r_[True, units[1:] != units[:-1]])
+    lengths = np.diff(np.r_[starts, units.size])
+    return units[starts].astype(np.int64), lengths.astype(np.int64)
+
+
+def rul_labels(
+    units: np.ndarray,
+    cycles: np.ndarray,
+    rul_at_end: np.ndarray | None = None,
+    max_rul: float = R_MAX,
+) -> np.ndarray:
+    """Piecewise-linear RUL of every row: ``min(last_cycle - cycle + rul_at_end, max_rul)``.
+
+    ``units``, ``cycles``: ``(rows,)``, rows grouped per engine. ``rul_at_end``: ``(engines,)`` RUL
+    after each engine's last row (the RUL file for test data); ``None`` means run-to-failure
+    (training data), so the last training cycle has RUL 0. Note: rul-datasets labels that cycle 1.
+    Returns ``(rows,)`` float64 in cycles; ``max_rul=np.inf`` gives the uncapped RUL.
+    """
+    units = np.asarray(units)
+    cycles = np.asarray(cycles, dtype=np.float64)
+    _, lengths = engine_lengths(units)
+    ends = np.cumsum(lengths) - 1
+    if rul_at_end is not None and len(rul_at_end) != lengths.size:
+        raise ValueError(f"rul_at_end has {len(rul_at_end)} values for {lengths.size} engines")
+    last_cycle = np.repeat(cycles[ends], lengths)
+    extra = 0.0 if rul_at_end is None else np.repeat(np.asarray(rul_at_end, dtype=np.float64), lengths)
+    return np.minimum(last_cycle - cycles + extra, max_rul)
+
+
+def health_state(rul: np.ndarray | float) -> np.ndarray:
+    """Health class from RUL in cycles: 0 normal (RUL > 80), 1 degrading (30 < RUL <= 80),
+    2 critical (RUL <= 30). Any shape in, same shape out, int64. Capping at 125 changes nothing."""
+    rul = np.asarray(rul, dtype=np.float64)
+    if np.isnan(rul).any():
+        raise ValueError("health_state got NaN RUL values; RUL must be a number of cycles")
+    return np.where(rul > HEALTH_NORMAL_ABOVE, 0, np.where(rul > HEALTH_CRITICAL_AT_OR_BELOW, 1, 2)).astype(
+        np.int64
+    )
+
+
+# --------------------------------------------------------------------------- conditions
+
+
+def round_settings(settings: np.ndarray) -> np.ndarray:
+    """Round the three operating settings ``(rows, 3)`` to their discrete flight-condition values."""
+    settings = np.asarray(settings, dtype=np.float64)
+    out = np.column_stack([np.round(settings[:, j], d) for j, d in enumerate(SETTING_DECIMALS)])
+    return out + 0.0  # turns -0.0 into 0.0 so the two do not print as different conditions
+
+
+def condition_table(settings: np.ndarray) -> np.ndarray:
+    """The distinct operating conditions ``(conditions, 3)``, sorted, of settings ``(rows, 3)``."""
+    return np.unique(round_settings(settings), axis=0)
+
+
+def assign_conditions(settings: np.ndarray, table: np.ndarray, what: str = "rows") -> np.ndarray:
+    """Condition id (row of ``table``) of each row of ``settings``; ``(rows,)`` int64.
+
+    Raises ``ValueError`` listing conditions not in ``table`` (e.g. a test condition never
+    seen in training: its statistics would be undefined).
+    """
+    rounded = round_settings(settings)
+    table = np.asarray(table, dtype=np.float64)
+    match = (rounded[:, None, :] == table[None, :, :]).all(axis=2)
+    found = match.any(axis=1)
+    if not found.all():
+        unseen = np.unique(rounded[~found], axis=0)
+        raise ValueError(
+            f"{int((~found).sum())} {what} have operating conditions not seen in the training engines: "
+            f"{[tuple(float(v) for v in r) for r in unseen[:5]]}; the normalisation statistics are only "
+            "defined for training conditions — check that the files belong to the same subset"
+        )
+    return match.argmax(axis=1).astype(np.int64)
+
+
+# --------------------------------------------------------------------------- normalisation
+
+
+@dataclass(frozen=True)
+class Normaliser:
+    """Per-condition z-score statistics. ``mean``, ``std``: ``(conditions, features)``;
+    ``conditions``: ``(conditions, 3)`` rounded settings (one all-NaN row = one global condition)."""
+
+    mean: np.ndarray
+    std: np.ndarray
+    conditions: np.ndarray
+
+    def transform(self, features: np.ndarray, cond: np.ndarray) -> np.ndarray:
+        """``(features - mean[cond]) / std[cond]``; ``features`` ``(rows, F)``, ``cond`` ``(rows,)``."""
+        return (features - self.mean[cond]) / self.std[cond]
+
+
+def fit_normaliser(features: np.ndarray, cond: np.ndarray, conditions: np.ndarray) -> Normaliser:
+    """Fit z-score statistics per condition.
+
+    Pass the rows of the TRAINING engines of the train/validation split only: validation and
+    test engines must not leak into the statistics. ``features`` ``(rows, F)``, ``cond`` ``(rows,)``
+    ids into ``conditions`` ``(k, 3)``. A standard deviation below ``STD_FLOOR`` is replaced by 1,
+    so a constant feature becomes 0 instead of NaN.
+    """
+    features = np.asarray(features, dtype=np.float64)
+    k = len(conditions)
+    counts = np.bincount(cond, minlength=k).astype(np.float64)
+    if (counts == 0).any():
+        raise ValueError(f"conditions {np.flatnonzero(counts == 0).tolist()} have no rows to fit statistics on")
+    mean = np.zeros((k, features.shape[1]))
+    var = np.zeros_like(mean)
+    for j in range(features.shape[1]):
+        mean[:, j] = np.bincount(cond, weights=features[:, j], minlength=k) / counts
+        dev = features[:, j] - mean[cond, j]
+        var[:, j] = np.bincount(cond, weights=dev * dev, minlength=k) / counts
+    std = np.sqrt(var)
+    std = np.where(std < STD_FLOOR, 1.0, std)
+    return Normaliser(mean, std, np.asarray(conditions, dtype=np.float64))
+
+
+# --------------------------------------------------------------------------- windows
+
+
+def windows_per_engine(lengths: np.ndarray, window: int = WINDOW) -> np.ndarray:
+    """Number of stride-1 windows of each engine: ``max(length - window + 1, 0)``; int64."""
+    return np.maximum(np.asarray(lengths, dtype=np.int64) - window + 1, 0)
+
+
+def sliding_windows(
+    features: np.ndarray, units: np.ndarray, labels: np.ndarray, window: int = WINDOW
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """All stride-1 windows that lie inside one engine, without a Python loop per window.
+
+    ``features`` ``(rows, F)``, ``units`` and ``labels`` ``(rows,)``, rows grouped per engine in
+    cycle order. Returns ``X`` ``(N, window, F)`` float32, ``y`` ``(N,)`` float32 = label at each
+    window's last row, and ``u`` ``(N,)`` int64 engine ids. Engines shorter than ``window``
+    give no training window.
+    """
+    features = np.ascontiguousarray(features, dtype=np.float32)
+    units = np.asarray(units)
+    n = units.shape[0]
+    if n < window:
+        return (
+            np.empty((0, window, features.shape[1]), np.float32),
+            np.empty(0, np.float32),
+            np.empty(0, np.int64),
+        )
+    # start i is valid when rows i and i + window - 1 belong to the same engine (blocks are contiguous)
+    starts = np.flatnonzero(units[: n - window + 1] == units[window - 1 :])
+    view = np.lib.stride_tricks.sliding_window_view(features, window, axis=0)  # (n-w+1, F, w)
+    X = np.ascontiguousarray(view[starts].transpose(0, 2, 1))
+    last = starts + window - 1
+    return X, np.asarray(labels)[last].astype(np.float32), units[last].astype(np.int64)
+
+
+def last_windows(features: np.ndarray, units: np.ndarray, window: int = WINDOW) -> tuple[np.ndarray, np.ndarray]:
+    """The last ``window`` rows of every engine: ``X`` ``(engines, window, F)`` float32, ids ``(engines,)``.
+
+    Padding rule: an engine with fewer than ``window`` cycles is front-padded by repeating its
+    first (already normalised) row, so the real cycles sit at the end of the window.
+    """
+    features = np.asarray(features, dtype=np.float32)
+    ids, lengths = engine_lengths(units)
+    ends = np.cumsum(lengths)
+    X = np.empty((ids.size, window, features.shape[1]), np.float32)
+    for e, (end, length) in enumerate(zip(ends, lengths)):
+        take = min(length, window)
+        X[e, window - take :] = features[end - take : end]
+        X[e, : window - take] = features[end - length]
+    return X, ids
+
+
+# --------------------------------------------------------------------------- split
+
+
+def split_engines(units: np.ndarray, val_fraction: float = 0.2, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Split engine ids into disjoint sorted ``(train_ids, val_ids)``.
+
+    ``round(val_fraction * engines)`` engines (at least one when ``val_fraction > 0``) are drawn
+    without replacement by ``np.random.default_rng(seed)``.
+    """
+    if not 0.0 <= val_fraction < 1.0:
+        raise ValueError(f"val_fraction must be in [0, 1), got {val_fraction!r}")
+    ids = np.unique(np.asarray(units)).astype(np.int64)
+    n_val = int(round(val_fraction * ids.size))
+    if val_fraction > 0:
+        n_val = max(n_val, 1)
+    if n_val >= ids.size:
+        raise ValueError(f"val_fraction={val_fraction} leaves no training engine out of {ids.size}")
+    rng = np.random.default_rng(seed)
+    val = np.sort(rng.choice(ids, size=n_val, replace=False)) if n_val else ids[:0]
+    return np.setdiff1d(ids, val), val
+
+
+# --------------------------------------------------------------------------- prepare
+
+
+@dataclass(frozen=True)
+class PreparedData:
+    """Windows ready for training. ``X_*``: ``(N, window, 14)`` float32 normalised sensors;
+    ``y_*``: ``(N,)`` float32 capped RUL in cycles at each window's last cycle; ``h_*``: ``(N,)``
+    int64 health state; ``units_*``: ``(N,)`` int64 engine id of each row. The test split has one
+    row per test engine (its last window), ``y_test = min(RUL file, max_rul)``, and ``y_test_raw``
+    keeps the uncapped RUL file values (int64). ``normaliser`` holds the statistics fitted on the
+    training engines only."""
+
+    subset: str
+    X_train: np.ndarray
+    y_train: np.ndarray
+    h_train: np.ndarray
+    X_val: np.ndarray
+    y_val: np.ndarray
+    h_val: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+    h_test: np.ndarray
+    units_train: np.ndarray
+    units_val: np.ndarray
+    units_test: np.ndarray
+    y_test_raw: np.ndarray
+    normaliser: Normaliser
+    window: int = WINDOW
+    max_rul: float = R_MAX
+    val_fraction: float = 0.2
+    seed: int = 0
+    sensors: tuple[int, ...] = field(default=SENSORS)
+
+    def split(self, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(X, y, h)`` of ``"train"``, ``"val"`` or ``"test"``."""
+        if name not in ("train", "val", "test"):
+            raise ValueError(f"split must be 'train', 'val' or 'test', got {name!r}")
+        return getattr(self, f"X_{name}"), getattr(self, f"y_{name}"), getattr(self, f"h_{name}")
+
+    def loader(self, split: str, batch_size: int = 256, shuffle: bool | None = None, seed: int = 0) -> Any:
+        """A torch DataLoader over one split; see :func:`make_loader`."""
+        return make_loader(self, split, batch_size=batch_size, shuffle=shuffle, seed=seed)
+
+    def __repr__(self) -> str:
+        return (
+            f"PreparedData({self.subset}: train {self.X_train.shape}, val {self.X_val.shape}, "
+            f"test {self.X_test.shape}, window={self.window}, max_rul={self.max_rul}, seed={self.seed})"
+        )
+
+
+def prepare(
+    subset: str,
+    window: int = WINDOW,
+    max_rul: float = R_MAX,
+    val_fraction: float = 0.2,
+    seed: int = 0,
+    data_dir: PathLike | None = None,
+    *,
+    verify: bool = True,
+) -> PreparedData:
+    """Read, label, split, normalise and window one C-MAPSS subset (the SPEC §3 protocol).
+
+    Steps: capped RUL labels on the training file; validation engines drawn by engine
+    (``split_engines``); z-score statistics fitted on the rows of the *training* engines only —
+    validation and test engines never enter them — per operating condition on FD002/FD004,
+    globally on FD001/FD003; stride-1 windows of ``window`` cycles for train and validation;
+    the last window of each test engine (front-padded with the first row if shorter).
+    ``data_dir`` defaults to ``$CMAPSS_DIR``, then the user cache.
+    """
+    check_subset(subset)
+    if not isinstance(window, (int, np.integer)) or window < 1:
+        raise ValueError(f"window must be a positive integer number of cycles, got {window!r}")
+    if not max_rul > 0:
+        raise ValueError(f"max_rul must be > 0 cycles, got {max_rul!r}")
+    window = int(window)
+    raw = load_arrays(subset, data_dir, verify=verify)
+    train, test = raw.train, raw.test
+
+    units = train[:, 0].astype(np.int64)
+    rul = rul_labels(units, train[:, 1], None, max_rul)
+    train_ids, val_ids = split_engines(units, val_fraction, seed)
+    is_fit = np.isin(units, train_ids)
+
+    if subset in MULTI_CONDITION:
+        conditions = condition_table(train[is_fit][:, SETTING_COLUMNS])
+        cond_train = assign_conditions(train[:, SETTING_COLUMNS], conditions, f"rows of train_{subset}.txt")
+        cond_test = assign_conditions(test[:, SETTING_COLUMNS], conditions, f"rows of test_{subset}.txt")
+    else:
+        conditions = np.full((1, 3), np.nan)
+        cond_train = np.zeros(len(train), np.int64)
+        cond_test = np.zeros(len(test), np.int64)
+
+    feats = train[:, SENSOR_COLUMNS]
+    norm = fit_normaliser(feats[is_fit], cond_train[is_fit], conditions)
+    z_train = norm.transform(feats, cond_train)
+    z_test = norm.transform(test[:, SENSOR_COLUMNS], cond_test)
+
+    X_tr, y_tr, u_tr = sliding_windows(z_train[is_fit], units[is_fit], rul[is_fit], window)
+    X_va, y_va, u_va = sliding_windows(z_train[~is_fit], units[~is_fit], rul[~is_fit], window)
+    X_te, u_te = last_windows(z_test, test[:, 0].astype(np.int64), window)
+    y_te = np.minimum(raw.rul_test, max_rul).astype(np.float32)
+
+    return PreparedData(
+        subset=subset,
+        X_train=X_tr,
+        y_train=y_tr,
+        h_train=health_state(y_tr),
+        X_val=X_va,
+        y_val=y_va,
+        h_val=health_state(y_va),
+        X_test=X_te,
+        y_test=y_te,
+        h_test=health_state(y_te),
+        units_train=u_tr,
+        units_val=u_va,
+        units_test=u_te,
+        y_test_raw=raw.rul_test.copy(),
+        normaliser=norm,
+        window=window,
+        max_rul=float(max_rul),
+        val_fraction=float(val_fraction),
+        seed=int(seed),
+    )
+
+
+# --------------------------------------------------------------------------- torch loaders
+
+
+def _torch() -> Any:
+    try:
+        import torch
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            "make_loader needs PyTorch: pip install torch (see https://pytorch.org for the build "
+            "that matches your machine)"
+        ) from exc
+    return torch
+
+
+def _batch_dataset(torch: Any, x: Any, y: Any, h: Any) -> Any:
+    class WindowBatches(torch.utils.data.Dataset):
+        """Windows as tensors; indexed by a list of row numbers, returns one whole batch."""
+
+        def __init__(self) -> None:
+            self.x, self.y, self.h = x, y, h
+
+        def __len__(self) -> int:
+            return int(self.y.shape[0])
+
+        def __getitem__(self, idx: Any) -> tuple[Any, Any, Any]:
+            return self.x[idx], self.y[idx], self.h[idx]
+
+    return WindowBatches()
+
+
+def make_loader(
+    data: PreparedData,
+    split: str,
+    batch_size: int = 256,
+    shuffle: bool | None = None,
+    seed: int = 0,
+) -> torch.utils.data.DataLoader:
+    """A torch ``DataLoader`` of ``(x, y, h)`` batches: ``x`` ``(B, window, 14)`` float32,
+    ``y`` ``(B,)`` float32 capped RUL, ``h`` ``(B,)`` int64 health state.
+
+    ``shuffle`` defaults to ``True`` for ``"train"`` and ``False`` otherwise; the order is drawn
+    from a ``torch.Generator`` seeded with ``seed``, so it repeats run to run. Batches are sliced
+    in one indexing operation each (no per-sample collate).
+    """
+    torch = _torch()
+    if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    X, y, h = data.split(split)
+    if shuffle is None:
+        shuffle = split == "train"
+    dataset = _batch_dataset(torch, torch.from_numpy(X), torch.from_numpy(y), torch.from_numpy(h))
+    if shuffle:
+        gen = torch.Generator().manual_seed(int(seed))
+        base = torch.utils.data.RandomSampler(dataset, generator=gen)
+    else:
+        base = torch.utils.data.SequentialSampler(dataset)
+    sampler = torch.utils.data.BatchSampler(base, batch_size=int(batch_size), drop_last=False)
+    return torch.utils.data.DataLoader(dataset, batch_size=None, sampler=sampler)
+
+
+# --------------------------------------------------------------------------- summary
+
+
+def subset_summary(data_dir: PathLike | None = None, window: int = WINDOW, *, verify: bool = True) -> list[dict]:
+    """One dict per subset, computed from the files (fault modes from ``FAULT_MODES``):
+    ``subset, conditions, fault_modes, train_engines, test_engines, train_rows, test_rows,
+    train_windows`` (stride 1, ``window`` cycles), ``test_shorter_than_window``."""
+    rows = []
+    for subset in SUBSETS:
+        raw = load_arrays(subset, data_dir, verify=verify)
+        _, train_len = engine_lengths(raw.train[:, 0])
+        _, test_len = engine_lengths(raw.test[:, 0])
+        rows.append(
+            {
+                "subset": subset,
+                "conditions": int(len(condition_table(raw.train[:, SETTING_COLUMNS]))),
+                "fault_modes": FAULT_MODES[subset],
+                "train_engines": int(train_len.size),
+                "test_engines": int(test_len.size),
+                "train_rows": int(raw.train.shape[0]),
+                "test_rows": int(raw.test.shape[0]),
+                "train_windows": int(windows_per_engine(train_len, window).sum()),
+                "test_shorter_than_window": int((test_len < window).sum()),
+            }
+        )
+    return rows
+
+
+__all__ = [
+    "COLUMNS",
+    "ENV_VAR",
+    "FAULT_MODES",
+    "MULTI_CONDITION",
+    "CMAPSSSubset",
+    "Normaliser",
+    "PreparedData",
+    "RawSubset",
+    "assign_conditions",
+    "check_subset",
+    "condition_table",
+    "engine_lengths",
+    "fit_normaliser",
+    "health_state",
+    "last_windows",
+    "load_arrays",
+    "load_cmapss",
+    "make_loader",
+    "prepare",
+    "read_rul",
+    "read_table",
+    "round_settings",
+    "rul_labels",
+    "sliding_windows",
+    "split_engines",
+    "subset_summary",
+    "windows_per_engine",
+]
