@@ -18,12 +18,14 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import re
 import shutil
 import sys
 import tempfile
 import zipfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from amnl_utils.constants import SUBSETS
 
@@ -47,8 +49,30 @@ CMAPSS_SHA256: dict[str, str] = {
 }
 
 
+#: NASA PCoE's current public address of "6. Turbofan Engine Degradation Simulation Data Set"
+#: (a zip holding a folder with ``CMAPSSData.zip``, which holds the text files).
+NASA_URL = "https://phm-datasets.s3.amazonaws.com/NASA/6.+Turbofan+Engine+Degradation+Simulation+Data+Set.zip"
+#: A third-party copy of the same archive, tried only if NASA's address fails. Safe to use
+#: because every extracted file must still match NASA's SHA-256 sums above.
+MIRROR_URL = (
+    "https://raw.githubusercontent.com/pimlphm/machinery-phm-tutorial/main/data_bases/prognostics/"
+    "6.+Turbofan+Engine+Degradation+Simulation+Data+Set.zip"
+)
+CMAPSS_URLS: tuple[str, ...] = (NASA_URL, MIRROR_URL)
+#: Largest archive member we agree to unpack (the biggest text file is 10.4 MB).
+MAX_MEMBER_BYTES = 256 * 1024 * 1024
+
+
 class ChecksumError(ValueError):
     """A C-MAPSS file exists but is not byte-for-byte NASA's original."""
+
+
+class UnsafeArchiveError(ValueError):
+    """An archive member's path would land outside the target folder."""
+
+
+class DownloadError(OSError):
+    """No URL gave a complete archive with NASA's original files."""
 
 
 def subset_files(subset: str) -> tuple[str, str, str]:
@@ -156,3 +180,178 @@ def find_cmapss(
         for name in names:
             verify_file(folder / name)
     return folder
+
+
+# --------------------------------------------------------------------------- fetch
+
+
+def _pooch(progress: bool) -> Any:
+    try:
+        import pooch
+    except ImportError as exc:
+        raise ImportError(
+            "downloading C-MAPSS needs pooch (and tqdm for the progress bar): "
+            'pip install "amnl_utils[data]"'
+        ) from exc
+    if progress:
+        try:
+            import tqdm  # noqa: F401
+        except ImportError as exc:
+            raise ImportError(
+                'the download progress bar needs tqdm: pip install "amnl_utils[data]" '
+                "(or call fetch_cmapss(progress=False))"
+            ) from exc
+    return pooch
+
+
+def is_unsafe_member(name: str) -> bool:
+    """True if a zip member name is absolute, has a drive letter, or climbs with ``..``."""
+    norm = name.replace("\\", "/")
+    if norm.startswith("/") or re.match(r"^[A-Za-z]:", norm):
+        return True
+    return ".." in PurePosixPath(norm).parts
+
+
+def _check_members(zf: zipfile.ZipFile, label: str) -> None:
+    for info in zf.infolist():
+        if is_unsafe_member(info.filename):
+            raise UnsafeArchiveError(
+                f"{label}: refusing member {info.filename!r}, its path escapes the target folder; "
+                "the archive is not NASA's — do not unpack it, download from NASA_URL instead"
+            )
+        if info.file_size > MAX_MEMBER_BYTES:
+            raise UnsafeArchiveError(
+                f"{label}: member {info.filename!r} would unpack to {info.file_size} bytes "
+                f"(limit {MAX_MEMBER_BYTES}); the archive is not NASA's"
+            )
+
+
+def _members_by_basename(zf: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
+    return {PurePosixPath(i.filename.replace("\\", "/")).name: i for i in zf.infolist() if not i.is_dir()}
+
+
+def extract_cmapss_archive(
+    archive: str | os.PathLike[str], target: str | os.PathLike[str], names: Iterable[str]
+) -> list[Path]:
+    """Unpack ``names`` (e.g. ``"train_FD001.txt"``) from NASA's archive into ``target``.
+
+    Accepts the official nesting (outer zip → ``…/CMAPSSData.zip`` → text files) and a flat zip
+    holding the text files. Every member of every zip is checked first: any path that would
+    escape ``target`` (``../x``, ``/etc/x``, ``C:\\x``) makes the whole archive refused with
+    :class:`UnsafeArchiveError`. Files are written under their bare names only. Returns the paths.
+    """
+    archive, target = Path(archive), Path(target)
+    wanted = list(names)
+    label = archive.name
+    try:
+        with zipfile.ZipFile(archive) as outer:
+            _check_members(outer, label)
+            members = _members_by_basename(outer)
+            source, source_label, inner = outer, label, None
+            if not all(n in members for n in wanted):
+                zips = [i for n, i in members.items() if n.lower().endswith(".zip")]
+                zips.sort(key=lambda i: PurePosixPath(i.filename).name != "CMAPSSData.zip")
+                if not zips:
+                    raise ValueError(
+                        f"{label} holds neither the C-MAPSS text files nor CMAPSSData.zip; it is not "
+                        f"NASA's archive — download it from {NASA_URL}"
+                    )
+                source_label = f"{label}/{zips[0].filename}"
+                inner = zipfile.ZipFile(io.BytesIO(outer.read(zips[0])))
+                _check_members(inner, source_label)
+                source, members = inner, _members_by_basename(inner)
+            try:
+                lacking = [n for n in wanted if n not in members]
+                if lacking:
+                    raise ValueError(f"{source_label} lacks {', '.join(lacking)}; it is not NASA's complete archive")
+                target.mkdir(parents=True, exist_ok=True)
+                out = []
+                for name in wanted:
+                    dest = target / name
+                    with source.open(members[name]) as src, open(dest, "xb") as dst:
+                        shutil.copyfileobj(src, dst, 1 << 20)
+                    out.append(dest)
+                return out
+            finally:
+                if inner is not None:
+                    inner.close()
+    except zipfile.BadZipFile as exc:
+        raise ValueError(
+            f"{label} is not a readable zip ({exc}); the download was probably cut short — "
+            "call fetch_cmapss() again"
+        ) from exc
+
+
+def fetch_cmapss(
+    data_dir: str | os.PathLike[str] | None = None,
+    *,
+    urls: Sequence[str] = CMAPSS_URLS,
+    progress: bool = True,
+    timeout: float = 60.0,
+    archive_sha256: str | None = None,
+) -> Path:
+    """Make sure all twelve C-MAPSS files are in the data folder, downloading them if missing.
+
+    The folder is ``data_dir``, else ``$CMAPSS_DIR``, else the user cache (see module doc).
+    Files already there must pass their SHA-256 check (a bad one raises :class:`ChecksumError`;
+    nothing is overwritten). Missing files come from the first of ``urls`` that works: the
+    archive is streamed by pooch (progress bar) into a temporary folder inside the data folder,
+    unpacked safely, every extracted file checked against NASA's SHA-256, and only then moved
+    into place, so a failure leaves no partial file behind. ``archive_sha256`` pins the
+    archive itself when known (NASA publishes none, so by default the extracted files are what
+    is verified). Raises :class:`DownloadError` listing what went wrong with each URL.
+    Returns the data folder.
+    """
+    folder = resolve_data_dir(data_dir)
+    names = files_for(SUBSETS)
+    for name in names:
+        if (folder / name).is_file():
+            verify_file(folder / name)
+    missing = missing_files(folder, names)
+    if not missing:
+        return folder
+    if not urls:
+        raise ValueError("fetch_cmapss needs at least one URL to download from")
+    pooch = _pooch(progress)
+    folder.mkdir(parents=True, exist_ok=True)
+    failures: list[str] = []
+    last: BaseException | None = None
+    logger = pooch.get_logger()
+    for url in urls:
+        with tempfile.TemporaryDirectory(dir=folder, prefix=".cmapss-download-") as tmp:
+            level = logger.level
+            try:
+                if progress:
+                    print(f"Downloading C-MAPSS from {url} into {folder}", file=sys.stderr)
+                # pooch's INFO log would advise pinning the archive hash of whatever arrived; the
+                # extracted files are what we verify, so keep its log to warnings
+                logger.setLevel("WARNING")
+                archive = pooch.retrieve(
+                    url,
+                    known_hash=archive_sha256 and f"sha256:{archive_sha256}",
+                    fname="CMAPSS.zip",
+                    path=tmp,
+                    progressbar=progress,
+                    downloader=pooch.HTTPDownloader(progressbar=progress, chunk_size=1 << 16, timeout=timeout),
+                )
+                staged = extract_cmapss_archive(archive, Path(tmp) / "staged", missing)
+                for path in staged:
+                    try:
+                        verify_file(path)
+                    except ChecksumError as exc:
+                        raise ChecksumError(f"in the archive from {url}: {exc}") from None
+                for path in staged:
+                    os.replace(path, folder / path.name)
+                return folder
+            except Exception as exc:  # noqa: BLE001 - every failure is reported below, none is hidden
+                failures.append(f"  {url}: {type(exc).__name__}: {exc}")
+                last = exc
+            finally:
+                logger.setLevel(level)
+    raise DownloadError(
+        f"could not fetch C-MAPSS into {folder} (missing: "
+        f"{'all 12 files' if len(missing) == len(names) else ', '.join(missing)}); no file was written.\n"
+        + "\n".join(failures)
+        + f"\nCheck the network and call fetch_cmapss() again, or download {NASA_URL} by hand, unzip "
+        f"the CMAPSSData.zip inside it and point {ENV_VAR} (or data_dir=) at that folder."
+    ) from last
