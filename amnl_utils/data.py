@@ -157,7 +157,7 @@ def read_rul(path: PathLike) -> np.ndarray:
     return rul.astype(np.int64)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class RawSubset:
     """The three files of one subset as arrays (numpy only).
 
@@ -189,7 +189,7 @@ def load_arrays(subset: str, data_dir: PathLike | None = None, *, verify: bool =
     return RawSubset(subset, train, test, rul, folder)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class CMAPSSSubset:
     """Raw tables of one subset: ``train``/``test`` DataFrames with the 26 ``COLUMNS``
     (``unit``, ``cycle`` int64; settings and sensors float64) and ``rul_test``, the
@@ -308,7 +308,7 @@ def assign_conditions(settings: np.ndarray, table: np.ndarray, what: str = "rows
 # --------------------------------------------------------------------------- normalisation
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Normaliser:
     """Per-condition z-score statistics. ``mean``, ``std``: ``(conditions, features)``;
     ``conditions``: ``(conditions, 3)`` rounded settings (one all-NaN row = one global condition)."""
@@ -423,7 +423,7 @@ def split_engines(units: np.ndarray, val_fraction: float = 0.2, seed: int = 0) -
 # --------------------------------------------------------------------------- prepare
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class PreparedData:
     """Windows ready for training. ``X_*``: ``(N, window, 14)`` float32 normalised sensors;
     ``y_*``: ``(N,)`` float32 capped RUL in cycles at each window's last cycle; ``h_*``: ``(N,)``
