@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
@@ -23,16 +22,8 @@ COUNTS = {
 
 
 @pytest.fixture(scope="session")
-def _cmapss_dir() -> Path:
-    value = os.environ.get("CMAPSS_DIR", "").strip()
-    if not value:
-        pytest.skip("CMAPSS_DIR is not set: point it at a folder with NASA's C-MAPSS text files")
-    return Path(value)
-
-
-@pytest.fixture(scope="session")
-def prepared(_cmapss_dir: Path) -> dict[str, D.PreparedData]:
-    return {s: D.prepare(s, data_dir=_cmapss_dir) for s in SUBSETS}
+def prepared(cmapss_dir: Path) -> dict[str, D.PreparedData]:
+    return {s: D.prepare(s, data_dir=cmapss_dir) for s in SUBSETS}
 
 
 def _lengths(units: np.ndarray) -> np.ndarray:
@@ -51,8 +42,8 @@ def _copy_subset(src: Path, dst: Path, subset: str) -> Path:
 
 
 @pytest.mark.parametrize("subset", SUBSETS)
-def test_row_engine_and_rul_counts(_cmapss_dir: Path, subset: str) -> None:
-    raw = D.load_cmapss(subset, _cmapss_dir)
+def test_row_engine_and_rul_counts(cmapss_dir: Path, subset: str) -> None:
+    raw = D.load_cmapss(subset, cmapss_dir)
     for part, frame in (("train", raw.train), ("test", raw.test)):
         rows, engines = COUNTS[subset][part]
         assert frame.shape == (rows, 26), part
@@ -63,8 +54,8 @@ def test_row_engine_and_rul_counts(_cmapss_dir: Path, subset: str) -> None:
     assert raw.rul_test.shape == (COUNTS[subset]["test"][1],)
 
 
-def test_fd004_engine_counts_are_the_files_not_the_readme(_cmapss_dir: Path) -> None:
-    raw = D.load_arrays("FD004", _cmapss_dir)
+def test_fd004_engine_counts_are_the_files_not_the_readme(cmapss_dir: Path) -> None:
+    raw = D.load_arrays("FD004", cmapss_dir)
     assert np.unique(raw.train[:, 0]).size == 249
     assert np.unique(raw.test[:, 0]).size == 248
     assert raw.rul_test.size == 248
@@ -72,10 +63,10 @@ def test_fd004_engine_counts_are_the_files_not_the_readme(_cmapss_dir: Path) -> 
 
 @pytest.mark.parametrize("subset", SUBSETS)
 def test_window_counts_match_engine_lengths(
-    _cmapss_dir: Path, prepared: dict[str, D.PreparedData], subset: str
+    cmapss_dir: Path, prepared: dict[str, D.PreparedData], subset: str
 ) -> None:
     data = prepared[subset]
-    raw = D.load_arrays(subset, _cmapss_dir)
+    raw = D.load_arrays(subset, cmapss_dir)
     units = raw.train[:, 0]
     for split, ids in (("train", data.units_train), ("val", data.units_val)):
         lengths = _lengths(units[np.isin(units, np.unique(ids))])
@@ -84,8 +75,8 @@ def test_window_counts_match_engine_lengths(
     assert data.X_test.shape == (COUNTS[subset]["test"][1], WINDOW, len(SENSORS))
 
 
-def test_subset_summary_counts(_cmapss_dir: Path) -> None:
-    rows = {r["subset"]: r for r in D.subset_summary(_cmapss_dir)}
+def test_subset_summary_counts(cmapss_dir: Path) -> None:
+    rows = {r["subset"]: r for r in D.subset_summary(cmapss_dir)}
     assert [rows[s]["conditions"] for s in SUBSETS] == [1, 6, 1, 6]
     assert [rows[s]["fault_modes"] for s in SUBSETS] == [1, 1, 2, 2]
     for s in SUBSETS:
@@ -113,9 +104,9 @@ def test_prepared_shapes_and_dtypes(prepared: dict[str, D.PreparedData], subset:
 
 
 @pytest.mark.parametrize("subset", SUBSETS)
-def test_test_labels_are_capped_rul_file(_cmapss_dir: Path, prepared: dict[str, D.PreparedData], subset: str) -> None:
+def test_test_labels_are_capped_rul_file(cmapss_dir: Path, prepared: dict[str, D.PreparedData], subset: str) -> None:
     data = prepared[subset]
-    rul_file = np.loadtxt(_cmapss_dir / f"RUL_{subset}.txt")
+    rul_file = np.loadtxt(cmapss_dir / f"RUL_{subset}.txt")
     np.testing.assert_array_equal(data.y_test_raw, rul_file.astype(np.int64))
     np.testing.assert_array_equal(data.y_test, np.minimum(rul_file, 125).astype(np.float32))
     np.testing.assert_array_equal(data.units_test, np.arange(1, rul_file.size + 1))
@@ -147,11 +138,11 @@ def test_health_state_thresholds() -> None:
         D.health_state(np.array([np.nan]))
 
 
-def test_subset_name_is_validated(_cmapss_dir: Path) -> None:
+def test_subset_name_is_validated(cmapss_dir: Path) -> None:
     with pytest.raises(ValueError, match="FD005"):
-        D.prepare("FD005", data_dir=_cmapss_dir)
+        D.prepare("FD005", data_dir=cmapss_dir)
     with pytest.raises(ValueError, match="expected one of"):
-        D.load_cmapss("fd001", _cmapss_dir)
+        D.load_cmapss("fd001", cmapss_dir)
 
 
 # --------------------------------------------------------------------------- split
@@ -159,18 +150,18 @@ def test_subset_name_is_validated(_cmapss_dir: Path) -> None:
 
 @pytest.mark.parametrize("subset", SUBSETS)
 def test_train_val_engines_disjoint_and_complete(
-    _cmapss_dir: Path, prepared: dict[str, D.PreparedData], subset: str
+    cmapss_dir: Path, prepared: dict[str, D.PreparedData], subset: str
 ) -> None:
     data = prepared[subset]
     tr, va = set(data.units_train.tolist()), set(data.units_val.tolist())
     assert not tr & va
-    all_ids = set(np.unique(D.load_arrays(subset, _cmapss_dir).train[:, 0]).astype(int).tolist())
+    all_ids = set(np.unique(D.load_arrays(subset, cmapss_dir).train[:, 0]).astype(int).tolist())
     # every training engine is at least WINDOW long, so every engine contributes a window
     assert tr | va == all_ids
     assert len(va) == round(0.2 * len(all_ids))
 
 
-def test_split_is_seeded(_cmapss_dir: Path) -> None:
+def test_split_is_seeded(cmapss_dir: Path) -> None:
     a = D.split_engines(np.arange(1, 101), 0.2, seed=0)
     b = D.split_engines(np.arange(1, 101), 0.2, seed=0)
     c = D.split_engines(np.arange(1, 101), 0.2, seed=1)
@@ -197,10 +188,10 @@ def _normalised_rows(raw: D.RawSubset, data: D.PreparedData) -> tuple[np.ndarray
 
 @pytest.mark.parametrize("subset", SUBSETS)
 def test_training_features_are_z_scored_per_condition(
-    _cmapss_dir: Path, prepared: dict[str, D.PreparedData], subset: str
+    cmapss_dir: Path, prepared: dict[str, D.PreparedData], subset: str
 ) -> None:
     data = prepared[subset]
-    raw = D.load_arrays(subset, _cmapss_dir)
+    raw = D.load_arrays(subset, cmapss_dir)
     z, cond = _normalised_rows(raw, data)
     n_cond = 6 if subset in ("FD002", "FD004") else 1
     assert data.normaliser.mean.shape == (n_cond, len(SENSORS))
@@ -213,18 +204,18 @@ def test_training_features_are_z_scored_per_condition(
     assert np.isin(np.round(last[:5, 0], 4), np.round(z[:, 0].astype(np.float32), 4)).all()
 
 
-def test_validation_engines_do_not_enter_statistics(_cmapss_dir: Path) -> None:
-    a = D.prepare("FD001", data_dir=_cmapss_dir, seed=0)
-    b = D.prepare("FD001", data_dir=_cmapss_dir, seed=1)
-    raw = D.load_arrays("FD001", _cmapss_dir)
+def test_validation_engines_do_not_enter_statistics(cmapss_dir: Path) -> None:
+    a = D.prepare("FD001", data_dir=cmapss_dir, seed=0)
+    b = D.prepare("FD001", data_dir=cmapss_dir, seed=1)
+    raw = D.load_arrays("FD001", cmapss_dir)
     fit = np.isin(raw.train[:, 0], np.unique(a.units_train))
     expected = raw.train[fit][:, D.SENSOR_COLUMNS].mean(axis=0)
     np.testing.assert_allclose(a.normaliser.mean[0], expected)
     assert not np.allclose(a.normaliser.mean, b.normaliser.mean)  # another split, other stats
 
 
-def test_changing_the_test_file_changes_no_statistic(_cmapss_dir: Path, tmp_path: Path) -> None:
-    folder = _copy_subset(_cmapss_dir, tmp_path / "altered", "FD002")
+def test_changing_the_test_file_changes_no_statistic(cmapss_dir: Path, tmp_path: Path) -> None:
+    folder = _copy_subset(cmapss_dir, tmp_path / "altered", "FD002")
     ref = D.prepare("FD002", data_dir=folder, verify=False)
     test_path = folder / "test_FD002.txt"
     table = np.loadtxt(test_path)
@@ -238,8 +229,8 @@ def test_changing_the_test_file_changes_no_statistic(_cmapss_dir: Path, tmp_path
     assert not np.allclose(ref.X_test, alt.X_test)
 
 
-def test_unseen_test_condition_is_an_error(_cmapss_dir: Path, tmp_path: Path) -> None:
-    folder = _copy_subset(_cmapss_dir, tmp_path / "cond", "FD002")
+def test_unseen_test_condition_is_an_error(cmapss_dir: Path, tmp_path: Path) -> None:
+    folder = _copy_subset(cmapss_dir, tmp_path / "cond", "FD002")
     test_path = folder / "test_FD002.txt"
     table = np.loadtxt(test_path)
     table[3, 2:5] = (15.0, 0.5, 80.0)
@@ -281,9 +272,9 @@ def test_last_windows_front_pad_with_first_row() -> None:
     np.testing.assert_array_equal(X[1, :, 0], [4, 4, 4, 5])
 
 
-def test_short_real_test_engines_are_padded(_cmapss_dir: Path, prepared: dict[str, D.PreparedData]) -> None:
+def test_short_real_test_engines_are_padded(cmapss_dir: Path, prepared: dict[str, D.PreparedData]) -> None:
     data = prepared["FD004"]
-    raw = D.load_arrays("FD004", _cmapss_dir)
+    raw = D.load_arrays("FD004", cmapss_dir)
     ids, lengths = D.engine_lengths(raw.test[:, 0])
     short = np.flatnonzero(lengths < WINDOW)
     assert short.size > 0
@@ -292,9 +283,9 @@ def test_short_real_test_engines_are_padded(_cmapss_dir: Path, prepared: dict[st
     np.testing.assert_array_equal(data.X_test[e, :pad], np.repeat(data.X_test[e, pad : pad + 1], pad, axis=0))
 
 
-def test_train_window_matches_raw_rows(_cmapss_dir: Path, prepared: dict[str, D.PreparedData]) -> None:
+def test_train_window_matches_raw_rows(cmapss_dir: Path, prepared: dict[str, D.PreparedData]) -> None:
     data = prepared["FD001"]
-    raw = D.load_arrays("FD001", _cmapss_dir)
+    raw = D.load_arrays("FD001", cmapss_dir)
     u = data.units_train[0]
     rows = raw.train[raw.train[:, 0] == u][:, D.SENSOR_COLUMNS]
     z = data.normaliser.transform(rows, np.zeros(len(rows), np.int64)).astype(np.float32)
@@ -306,8 +297,8 @@ def test_train_window_matches_raw_rows(_cmapss_dir: Path, prepared: dict[str, D.
 # --------------------------------------------------------------------------- errors in files
 
 
-def test_flipped_byte_is_a_checksum_error(_cmapss_dir: Path, tmp_path: Path) -> None:
-    folder = _copy_subset(_cmapss_dir, tmp_path / "flip", "FD001")
+def test_flipped_byte_is_a_checksum_error(cmapss_dir: Path, tmp_path: Path) -> None:
+    folder = _copy_subset(cmapss_dir, tmp_path / "flip", "FD001")
     path = folder / "train_FD001.txt"
     blob = bytearray(path.read_bytes())
     blob[1000] = ord("7") if blob[1000] != ord("7") else ord("8")
@@ -324,8 +315,8 @@ def test_flipped_byte_is_a_checksum_error(_cmapss_dir: Path, tmp_path: Path) -> 
         (lambda lines: lines[:9] + [lines[9] + " 1.0"] + lines[10:], 10, "27 fields"),
     ],
 )
-def test_malformed_line_names_file_and_line(_cmapss_dir: Path, tmp_path: Path, mutate, line: int, why: str) -> None:
-    src = (_cmapss_dir / "train_FD001.txt").read_text().splitlines()[:60]
+def test_malformed_line_names_file_and_line(cmapss_dir: Path, tmp_path: Path, mutate, line: int, why: str) -> None:
+    src = (cmapss_dir / "train_FD001.txt").read_text().splitlines()[:60]
     path = tmp_path / "train_FD001.txt"
     path.write_text("\n".join(mutate(src)) + "\n")
     with pytest.raises(ValueError, match=rf"train_FD001\.txt.*line {line}\b.*{why}"):
@@ -340,8 +331,8 @@ def test_cycle_gap_names_line(tmp_path: Path) -> None:
         D.read_table(path)
 
 
-def test_rul_file_engine_count_must_match(_cmapss_dir: Path, tmp_path: Path) -> None:
-    folder = _copy_subset(_cmapss_dir, tmp_path / "rul", "FD001")
+def test_rul_file_engine_count_must_match(cmapss_dir: Path, tmp_path: Path) -> None:
+    folder = _copy_subset(cmapss_dir, tmp_path / "rul", "FD001")
     path = folder / "RUL_FD001.txt"
     path.write_text("\n".join(path.read_text().splitlines()[:-1]) + "\n")
     with pytest.raises(ValueError, match=r"RUL_FD001\.txt.*99 lines.*100 engines"):

@@ -20,14 +20,6 @@ pytest.importorskip("pooch", reason='fetch_cmapss needs pooch: pip install "amnl
 FOLDER = "6. Turbofan Engine Degradation Simulation Data Set"
 
 
-@pytest.fixture(scope="session")
-def _cmapss_dir() -> Path:
-    value = os.environ.get("CMAPSS_DIR", "").strip()
-    if not value:
-        pytest.skip("CMAPSS_DIR is not set: point it at a folder with NASA's C-MAPSS text files")
-    return Path(value)
-
-
 def _nested_archive(
     files: dict[str, bytes], extra_inner: dict[str, bytes] | None = None, compression: int = zipfile.ZIP_STORED
 ) -> bytes:
@@ -45,8 +37,8 @@ def _nested_archive(
 
 
 @pytest.fixture(scope="module")
-def real_files(_cmapss_dir: Path) -> dict[str, bytes]:
-    return {name: (_cmapss_dir / name).read_bytes() for name in dl.CMAPSS_SHA256}
+def real_files(cmapss_dir: Path) -> dict[str, bytes]:
+    return {name: (cmapss_dir / name).read_bytes() for name in dl.CMAPSS_SHA256}
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -138,14 +130,14 @@ def test_find_reports_missing_files(tmp_path: Path) -> None:
         dl.find_cmapss(tmp_path, ("FD001",))
 
 
-def test_real_files_verify(_cmapss_dir: Path) -> None:
-    assert dl.find_cmapss(_cmapss_dir) == _cmapss_dir
+def test_real_files_verify(cmapss_dir: Path) -> None:
+    assert dl.find_cmapss(cmapss_dir) == cmapss_dir
     assert len(dl.CMAPSS_SHA256) == 12
 
 
-def test_flipped_byte_names_file(_cmapss_dir: Path, tmp_path: Path) -> None:
+def test_flipped_byte_names_file(cmapss_dir: Path, tmp_path: Path) -> None:
     for name in dl.files_for(("FD002",)):
-        shutil.copyfile(_cmapss_dir / name, tmp_path / name)
+        shutil.copyfile(cmapss_dir / name, tmp_path / name)
     path = tmp_path / "RUL_FD002.txt"
     blob = bytearray(path.read_bytes())
     blob[0] ^= 0x01
@@ -174,16 +166,16 @@ def test_fetch_good_archive(server, tmp_path: Path) -> None:
     assert _fetch(target, f"{base}/missing.zip") == target
 
 
-def test_fetch_only_missing_files_and_falls_back(server, _cmapss_dir: Path, tmp_path: Path) -> None:
+def test_fetch_only_missing_files_and_falls_back(server, cmapss_dir: Path, tmp_path: Path) -> None:
     base, _ = server
     target = tmp_path / "partial"
     target.mkdir()
-    shutil.copyfile(_cmapss_dir / "train_FD001.txt", target / "train_FD001.txt")
+    shutil.copyfile(cmapss_dir / "train_FD001.txt", target / "train_FD001.txt")
     _fetch(target, f"{base}/nowhere.zip", f"{base}/good.zip")  # first URL 404s, mirror works
     assert _listing(target) == sorted(dl.CMAPSS_SHA256)
 
 
-def test_fetch_refuses_corrupt_existing_file(server, _cmapss_dir: Path, tmp_path: Path) -> None:
+def test_fetch_refuses_corrupt_existing_file(server, cmapss_dir: Path, tmp_path: Path) -> None:
     base, _ = server
     target = tmp_path / "corrupt"
     target.mkdir()
