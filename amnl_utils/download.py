@@ -52,13 +52,9 @@ CMAPSS_SHA256: dict[str, str] = {
 #: NASA PCoE's current public address of "6. Turbofan Engine Degradation Simulation Data Set"
 #: (a zip holding a folder with ``CMAPSSData.zip``, which holds the text files).
 NASA_URL = "https://phm-datasets.s3.amazonaws.com/NASA/6.+Turbofan+Engine+Degradation+Simulation+Data+Set.zip"
-#: A third-party copy of the same archive, tried only if NASA's address fails. Safe to use
-#: because every extracted file must still match NASA's SHA-256 sums above.
-MIRROR_URL = (
-    "https://raw.githubusercontent.com/pimlphm/machinery-phm-tutorial/main/data_bases/prognostics/"
-    "6.+Turbofan+Engine+Degradation+Simulation+Data+Set.zip"
-)
-CMAPSS_URLS: tuple[str, ...] = (NASA_URL, MIRROR_URL)
+#: No mirror is listed: we found none whose archive we could confirm. Pass ``urls=`` to
+#: :func:`fetch_cmapss` to add one; every extracted file must still match NASA's SHA-256 sums.
+CMAPSS_URLS: tuple[str, ...] = (NASA_URL,)
 #: Largest archive member we agree to unpack (the biggest text file is 10.4 MB).
 MAX_MEMBER_BYTES = 256 * 1024 * 1024
 
