@@ -21,8 +21,12 @@ $(STAMP): requirements.txt pyproject.toml
 	touch $(STAMP)
 
 # -W: warnings are errors; -n: nitpicky references; notebooks are executed (execute_notebooks: force).
-book: $(STAMP)
+# npm ci: MathJax from the npm registry (pinned in package-lock.json), served by the book itself.
+book: $(STAMP) node_modules/.package-lock.json
 	$(BIN)/jupyter-book build . -W -n --keep-going
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
 
 test: book
 	$(BIN)/python -m pytest
