@@ -6,7 +6,8 @@ package.json / package-lock.json) and copies it into ``<outdir>/_vendor/mathjax`
 finishes. It is kept out of the source ``_static/`` on purpose: Jupyter Book adds every script it
 finds there to every page. It also switches off myst-nb's ipywidgets loader (require.js and the
 html-manager from CDNs): the book stores no widget state; the kernel-free figures carry the
-interactivity of the static pages (see amnl_utils.interactive).
+interactivity of the static pages (see amnl_utils.interactive). Scripts that the static pages
+never use are dropped from every page (sphinx-thebe's unpkg loader, stored widget state).
 """
 
 from __future__ import annotations
@@ -41,6 +42,9 @@ def configure(app: Sphinx, config) -> None:
     # add_js_file prefixes relative paths with "_static/"; step out of it to reach _vendor/.
     config.mathjax_path = f"../{VENDOR_DIR}/{MATHJAX_ENTRY}"
     config.nb_ipywidgets_js = {}
+    # pydata-sphinx-theme logs a console error ("Got invalid theme mode") on a reader's first
+    # visit when no default mode is set; the book's figures are drawn on white, so: light.
+    config.html_context = {**(config.html_context or {}), "default_mode": "light"}
     mathjax_source(app)  # fail before the notebooks execute, not after
 
 

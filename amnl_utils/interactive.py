@@ -134,7 +134,8 @@ def slider_figure(
     spec = _json_for_script({"draw": draw, "payload": payload})
     style = (
         f"#{fid}{{font-family:system-ui,-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;"
-        "max-width:760px;margin:0.5em 0 1em 0;color:#222}"
+        "max-width:760px;margin:0.5em 0 1em 0;padding:0.6em 0.8em;color:#222;background:#fff;"
+        "border:1px solid #e5e5e5;border-radius:6px;box-sizing:border-box}"
         f"#{fid} .amnl-fig-title{{font-weight:600;font-size:1.0em;margin:0 0 0.3em 0}}"
         f"#{fid} .amnl-fig-controls{{display:flex;flex-wrap:wrap;gap:0.4em 1.6em;align-items:center;"
         "font-size:0.92em;margin:0 0 0.2em 0}"
@@ -379,8 +380,8 @@ def w_max_payload(
     return {
         "y_grid": [round(float(v), 6) for v in y_grid],
         "ramp_grid": [round(float(v), 6) for v in np.clip(1.0 - y_grid / max_rul, 0.0, 1.0)],
-        "base": [round(float(v), 9) for v in base],
-        "ramp": [round(float(v), 9) for v in ramp],
+        "base": [float(f"{v:.10g}") for v in base],
+        "ramp": [float(f"{v:.10g}") for v in ramp],
         "hist_edges": [round(float(v), 9) for v in np.linspace(0.0, g_hi if g_hi > 0 else 1.0, bins + 1)],
         "max_rul": float(max_rul),
         "w_top": float(w_max_range[1] + 0.5),
