@@ -20,10 +20,11 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $(STAMP)
 
-# -W: warnings are errors; -n: nitpicky references; notebooks are executed (execute_notebooks: force).
+# -W: warnings are errors; -n: nitpicky references; --all: every page is re-read, so a change in
+# amnl_utils alone still re-executes every notebook (execute_notebooks: force).
 # npm ci: MathJax from the npm registry (pinned in package-lock.json), served by the book itself.
 book: $(STAMP) node_modules/.package-lock.json
-	$(BIN)/jupyter-book build . -W -n --keep-going
+	$(BIN)/jupyter-book build . --all -W -n --keep-going
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
