@@ -43,7 +43,7 @@ BUCKET_METRICS: tuple[str, ...] = ("rmse_le30", "rmse_30_80", "rmse_gt80")
 ANCHORS: dict[str, dict[str, Any]] = {
     "DCNN (Li, Ding & Sun 2018, RESS)": {
         "values": {"FD001": (12.61, 273.7), "FD002": (22.36, 10412), "FD003": (12.64, 284.1), "FD004": (23.31, 12466)},
-        "protocol": "as reported; single model, test-set numbers of the paper",
+        "protocol": "as reported",
     },
     "BiLSTM (Wang et al. 2018)": {
         "values": {"FD001": (13.65, 295), "FD002": (23.18, 4130), "FD003": (13.74, 317), "FD004": (24.86, 5430)},
@@ -127,6 +127,33 @@ def load_curves(grid: str = "headline", results: str | os.PathLike | None = None
         r = json.loads(f.read_text())
         rows += [{"subset": r["subset"], "arm": r["grid_arm"], "seed": r["seed"], **c} for c in r["curves"]]
     return pd.DataFrame(rows)
+
+
+def budget_table(grid: str = "headline", results: str | os.PathLike | None = None) -> pd.DataFrame:
+    """Did the training budget bind? Per subset × arm: mean epochs run, mean best epoch, and how many
+    runs reached the epoch cap while still within their patience (they might have improved further)."""
+    root = results_dir(results) / grid
+    rows = []
+    for f in sorted(root.glob("FD00*/*.json")):
+        r = json.loads(f.read_text())
+        st = r["stopping"]
+        rows.append({"subset": r["subset"], "loss": ARMS[r["grid_arm"]][0], "epochs run": st["epochs_run"],
+                     "best epoch": st["best_epoch"], "stopped by the cap": int(st["hit_max_epochs"])})
+    t = pd.DataFrame(rows).groupby(["subset", "loss"], sort=False).agg(
+        {"epochs run": "mean", "best epoch": "mean", "stopped by the cap": "sum"})
+    order = [(s, ARMS[a][0]) for s in SUBSETS for a in ARMS if (s, ARMS[a][0]) in t.index]
+    t = t.loc[order]
+    t["epochs run"] = t["epochs run"].round(1)
+    t["best epoch"] = t["best epoch"].round(1)
+    t["stopped by the cap"] = t["stopped by the cap"].astype(str) + " of " + (
+        pd.DataFrame(rows).groupby(["subset", "loss"]).size().loc[order].astype(str))
+    return t
+
+
+def _complete(summary_or_preds: pd.DataFrame, subsets: Sequence[str]) -> list[str]:
+    """The subsets for which every arm has results (a grid may be partial while it runs)."""
+    have = summary_or_preds.groupby("subset")["arm"].nunique()
+    return [s for s in subsets if have.get(s, 0) == len(ARMS)]
 
 
 def _fmt(x: float, d: int) -> str:
@@ -224,6 +251,7 @@ def plot_pred_vs_true(preds: pd.DataFrame, title: str, subsets: Sequence[str] = 
     import matplotlib.pyplot as plt
 
     m = seed_mean_predictions(preds)
+    subsets = _complete(preds, subsets)
     fig, axes = plt.subplots(2, 2, figsize=(11, 7), sharey=True)
     for ax, subset in zip(axes.flat, subsets):
         d = m[m.subset == subset]
@@ -249,6 +277,7 @@ def plot_bucket_rmse(summary: pd.DataFrame, title: str, subsets: Sequence[str] =
     import matplotlib.pyplot as plt
 
     labels = ["RUL ≤ 30", "30 < RUL ≤ 80", "RUL > 80"]
+    subsets = _complete(summary, subsets)
     fig, axes = plt.subplots(1, len(subsets), figsize=(12, 3.6), sharey=True)
     width = 0.26
     for ax, subset in zip(np.atleast_1d(axes), subsets):
@@ -273,6 +302,7 @@ def plot_metric_intervals(summary: pd.DataFrame, metrics: Sequence[str], title: 
     """Dot = mean over seeds, bar = engine-bootstrap 95 % interval; one panel per metric."""
     import matplotlib.pyplot as plt
 
+    subsets = _complete(summary, subsets)
     fig, axes = plt.subplots(1, len(metrics), figsize=(4.2 * len(metrics), 3.6))
     for ax, metric in zip(np.atleast_1d(axes), metrics):
         for i, (arm, (label, key)) in enumerate(ARMS.items()):

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from amnl_utils import experiments as E
+from amnl_utils import reporting as R
 
 
 def test_atomic_write_leaves_no_partial_file(tmp_path):
@@ -66,6 +67,15 @@ def test_smoke_grid_runs_resumes_and_aggregates(tmp_path, cmapss_dir, monkeypatc
     assert row.ci_low <= row["mean"] <= row.ci_high
     comps = pd.read_csv(tmp_path / "smoke" / "comparisons.csv")
     assert set(comps["arm"]) == {"scaled_mse", "amnl"}
+
+    # the notebook's tables build from these files
+    summ, comp, meta = R.load_summary("smoke", tmp_path)
+    table = R.headline_table(summ)
+    assert table.shape == (3, 4) and list(table.index.get_level_values("loss")) == ["MSE", "scaled MSE", "AMNL"]
+    assert R.comparison_table(comp).shape[0] == 2
+    assert "this book: AMNL (compact, 1 seeds)" in R.anchors_table(summ).index
+    assert R.budget_table("smoke", tmp_path)["epochs run"].tolist() == [2.0, 2.0, 2.0]
+    assert len(R.load_predictions("smoke", tmp_path)) == 300  # 3 runs × 100 FD001 test engines
 
 
 def test_cli_list(capsys):
