@@ -43,7 +43,7 @@ class _FusedAMNL(torch.autograd.Function):
     @staticmethod
     def forward(ctx, p, t, max_rul, w_max):
         # w = 1 + (w_max-1) * clip(1 - t/R, 0, 1) == clip(w_max - (w_max-1)/R * t, 1, w_max)
-        w = t.mul(-(w_max - 1.0) / max_rul).add_(w_max).clamp_(1.0, w_max)
+        w = torch.rsub(t, w_max, alpha=(w_max - 1.0) / max_rul).clamp_(1.0, w_max)  # 2 passes
         r = p - t
         wr = w.mul_(r)  # w * r, in place
         ctx.save_for_backward(wr)
