@@ -129,6 +129,19 @@ def load_curves(grid: str = "headline", results: str | os.PathLike | None = None
     return pd.DataFrame(rows)
 
 
+def bucket_bias_table(preds: pd.DataFrame) -> pd.DataFrame:
+    """Mean signed error ``pred - true`` (cycles; > 0 = late) per subset × arm × true-RUL bucket,
+    over all seeds and test engines, rounded to 0.1 cycle."""
+    edges = [-np.inf, HEALTH_CRITICAL_AT_OR_BELOW, HEALTH_NORMAL_ABOVE, np.inf]
+    labels = ["RUL ≤ 30", "30 < RUL ≤ 80", "RUL > 80"]
+    d = preds.assign(error=preds.y_pred - preds.y_true,
+                     bucket=pd.cut(preds.y_true, edges, labels=labels, right=True),
+                     loss=preds.arm.map(lambda a: ARMS[a][0]))
+    t = d.groupby(["subset", "loss", "bucket"], observed=True, sort=False)["error"].mean().unstack("bucket")
+    order = [(s, ARMS[a][0]) for s in SUBSETS for a in ARMS if (s, ARMS[a][0]) in t.index]
+    return t.loc[order, labels].round(1)
+
+
 def budget_table(grid: str = "headline", results: str | os.PathLike | None = None) -> pd.DataFrame:
     """Did the training budget bind? Per subset × arm: mean epochs run, mean best epoch, and how many
     runs reached the epoch cap while still within their patience (they might have improved further)."""
