@@ -33,7 +33,7 @@ test: book
 	$(BIN)/python -m pytest
 
 experiments: $(STAMP)
-	$(BIN)/python -m amnl_utils.experiments run --grid headline
+	$(BIN)/python -m amnl_utils.experiments run --grid headline --jobs 2 --aggregate
 
 clean:
 	rm -rf _build

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import subprocess
 import sys
 import types
@@ -45,7 +46,8 @@ def test_repository_url_comes_from_config() -> None:
     repo = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))["repository"]
     url, branch = tool.repository()
     assert (url, branch) == (repo["url"].rstrip("/"), repo.get("branch", "main"))
-    assert f"git+{url}@{branch}" in tool.colab_cell_source()
+    assert f'"--branch", "{branch}",' in tool.colab_cell_source()
+    assert f'"{url}", repo]' in tool.colab_cell_source()
     # ... and nowhere else in the notebooks: one place to change it.
     for path in NOTEBOOKS:
         rest = nbformat.read(path, as_version=4).cells[1:]
@@ -55,7 +57,8 @@ def test_repository_url_comes_from_config() -> None:
 def test_generated_cell_from_another_config(tmp_path: Path) -> None:
     cfg = tmp_path / "_config.yml"
     cfg.write_text("repository:\n  url: https://github.com/someone/fork/\n  branch: dev\n")
-    assert '"amnl_utils[data] @ git+https://github.com/someone/fork@dev"' in tool.colab_cell_source(cfg)
+    src = tool.colab_cell_source(cfg)
+    assert '"--branch", "dev",' in src and '"https://github.com/someone/fork", repo]' in src
     cfg.write_text("repository:\n  branch: dev\n")
     with pytest.raises(ValueError, match="repository.url"):
         tool.colab_cell_source(cfg)
@@ -77,17 +80,26 @@ def fake_colab(monkeypatch):
     return calls
 
 
-def test_in_colab_installs_from_the_repository_and_fetches_data(fake_colab, capsys) -> None:
-    exec(compile(tool.colab_cell_source(), "<colab cell>", "exec"), {})
+def test_in_colab_clones_installs_and_fetches_data(fake_colab, capsys, monkeypatch, tmp_path) -> None:
+    clone = tmp_path / "amnl-book"
+    monkeypatch.setattr(tool, "COLAB_CLONE", str(clone))
+    monkeypatch.setenv("AMNL_RESULTS", "before")  # restored (unset) after the test
+    source = tool.colab_cell_source()
+    exec(compile(source, "<colab cell>", "exec"), {})
     url, branch = tool.repository()
     assert fake_colab["run"] == [
-        (
-            ([sys.executable, "-m", "pip", "install", "-q", f"amnl_utils[data] @ git+{url}@{branch}"],),
-            {"check": True},
-        )
+        ((["git", "clone", "-q", "--depth", "1", "--branch", branch, url, str(clone)],), {"check": True}),
+        (([sys.executable, "-m", "pip", "install", "-q", f"{clone}[data]"],), {"check": True}),
     ]
     assert fake_colab["fetch"] == [((), {})]
+    # the notebooks' result tables are read from the clone
+    assert os.environ["AMNL_RESULTS"] == str(clone / "results")
     assert capsys.readouterr().out == ""
+    # a second run (clone already there) does not clone again
+    clone.mkdir()
+    fake_colab["run"].clear()
+    exec(compile(source, "<colab cell>", "exec"), {})
+    assert [call[0][0][0] for call in fake_colab["run"]] == [sys.executable]
 
 
 def test_outside_colab_runs_nothing_and_prints_nothing(monkeypatch, capsys) -> None:
