@@ -137,21 +137,61 @@ def weighted_mse_loss(pred: "torch.Tensor", target: "torch.Tensor", weight: "tor
     return (weight * (p - t).square()).mean()
 
 
+def _amnl_function():
+    """The autograd function behind :func:`moderate_weighted_mse_loss` (built on first use).
+
+    Same maths as ``mean(w * (p - t)^2)``, in fewer passes over the batch: with ``tc = min(t, R)``
+    and ``k = (w_max - 1) / (w_max R)``, ``w / w_max = 1 - k tc``, so ``v = r (1 - k tc)`` is one
+    ``addcmul``; the loss is ``w_max * dot(v, r) / B`` and the backward pass needs only ``v``:
+    ``dL/dp = (2 w_max / B) v``. (Targets are checked to be >= 0 before, so no lower clip is needed.)
+    """
+    global _AMNL_FN
+    if _AMNL_FN is None:
+        import torch
+
+        class _AMNLWeightedMSE(torch.autograd.Function):
+            @staticmethod
+            def forward(ctx, p, t, max_rul, w_max):  # type: ignore[override]
+                r = p - t
+                k = (w_max - 1.0) / (w_max * max_rul)
+                v = torch.addcmul(r, r, t.detach().clamp(max=max_rul), value=-k)
+                ctx.save_for_backward(v)
+                ctx.scale = 2.0 * w_max / r.numel()
+                return torch.dot(v, r) * (w_max / r.numel())
+
+            @staticmethod
+            def backward(ctx, grad_out):  # type: ignore[override]
+                (v,) = ctx.saved_tensors
+                g = v * (grad_out * ctx.scale)
+                return g, (-g if ctx.needs_input_grad[1] else None), None, None
+
+        _AMNL_FN = _AMNLWeightedMSE
+    return _AMNL_FN
+
+
+_AMNL_FN = None
+
+
 def moderate_weighted_mse_loss(
     pred: "torch.Tensor", target: "torch.Tensor", max_rul: float = R_MAX, w_max: float = W_MAX
 ) -> "torch.Tensor":
     """AMNL loss in PyTorch, a drop-in for ``F.mse_loss(pred, target)``.
 
     pred: (B,) or (B, 1) predicted RUL in cycles; target: same size, true (capped) RUL, finite and
-    ``>= 0``. Returns a 0-d tensor ``mean(w(target) * (pred - target)^2)`` with autograd; its
-    gradient equals :func:`amnl_weighted_mse`'s NumPy gradient. ``w_max = 1`` is exactly MSE.
-    Raises ``ValueError`` on mismatched sizes, empty batches, non-finite or negative targets,
+    ``>= 0``. Returns a 0-d tensor ``mean(w(target) * (pred - target)^2)`` with autograd (the weight
+    is a constant of the target, as in :func:`linear_weight_torch`); its gradient equals
+    :func:`amnl_weighted_mse`'s NumPy gradient. ``w_max = 1`` is exactly MSE. Raises
+    ``ValueError`` on mismatched sizes, empty batches, non-finite or negative targets,
     ``max_rul <= 0`` or ``w_max < 1``.
     """
     check_schedule_args(max_rul, w_max)
     p, t = _flat_pair_torch(pred, target)
-    w = linear_weight_torch(t.detach(), max_rul=max_rul, w_max=w_max)
-    return (w * (p - t).square()).mean()
+    if p.dtype != t.dtype:  # promote like the elementwise formula would
+        import torch
+
+        dtype = torch.promote_types(p.dtype, t.dtype)
+        p, t = p.to(dtype), t.to(dtype)
+    return _amnl_function().apply(p, t, float(max_rul), float(w_max))
 
 
 def scaled_mse_loss(pred: "torch.Tensor", target: "torch.Tensor", scale: float) -> "torch.Tensor":

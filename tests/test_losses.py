@@ -139,3 +139,25 @@ def test_numpy_bad_input(pred, target, match):
         amnl_weighted_mse(pred, target)
     with pytest.raises(ValueError, match=match):
         uniform_mse(pred, target)
+
+
+def test_fused_autograd_matches_the_plain_formula_in_float32_and_for_target_grads():
+    g = torch.Generator().manual_seed(0)
+    t = (torch.rand(5000, generator=g) * 200).requires_grad_()
+    p = (t.detach() + torch.randn(5000, generator=g) * 15).requires_grad_()
+    moderate_weighted_mse_loss(p, t, w_max=3.0).backward()
+    p2, t2 = p.detach().clone().requires_grad_(), t.detach().clone().requires_grad_()
+    from amnl_utils.losses import linear_weight_torch
+
+    plain = (linear_weight_torch(t2, w_max=3.0) * (p2 - t2).square()).mean()
+    plain.backward()
+    torch.testing.assert_close(p.grad, p2.grad, rtol=1e-5, atol=1e-7)
+    torch.testing.assert_close(t.grad, t2.grad, rtol=1e-5, atol=1e-7)
+
+
+def test_mixed_dtypes_are_promoted():
+    p = torch.tensor(PRED, dtype=torch.float32, requires_grad=True)
+    loss = moderate_weighted_mse_loss(p, torch.tensor(TARGET, dtype=torch.float64))
+    assert loss.dtype == torch.float64 and round(loss.item(), 2) == 144.67
+    loss.backward()
+    assert p.grad.dtype == torch.float32
