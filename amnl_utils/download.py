@@ -159,13 +159,18 @@ def find_cmapss(
 ) -> Path:
     """Locate the C-MAPSS folder holding ``subsets`` and (by default) verify its files.
 
-    Raises ``FileNotFoundError`` naming the missing files and the folder searched, and
-    :class:`ChecksumError` naming the first file whose SHA-256 is wrong. Downloads nothing
-    (see :func:`fetch_cmapss`).
+    When the location is the default one (no ``data_dir``, no ``$CMAPSS_DIR``), the folder is
+    this package's own cache and missing files are downloaded into it once
+    (:func:`fetch_cmapss`, with a progress bar). A folder the reader named is never filled behind
+    their back: missing files there raise ``FileNotFoundError`` naming them and the folder.
+    A file whose SHA-256 is wrong raises :class:`ChecksumError` naming it.
     """
     folder = resolve_data_dir(data_dir)
     names = files_for(subsets)
     missing = missing_files(folder, names)
+    if missing and data_dir is None and not os.environ.get(ENV_VAR, "").strip():
+        fetch_cmapss(folder)
+        missing = missing_files(folder, names)
     if missing:
         raise FileNotFoundError(
             f"C-MAPSS files missing in {folder}: {', '.join(missing)}. Call "

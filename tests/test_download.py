@@ -130,6 +130,26 @@ def test_find_reports_missing_files(tmp_path: Path) -> None:
         dl.find_cmapss(tmp_path, ("FD001",))
 
 
+def test_default_cache_is_filled_but_a_named_folder_is_not(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    fetched: list[Path] = []
+    monkeypatch.setattr(dl, "fetch_cmapss", lambda folder: fetched.append(Path(folder)))
+    monkeypatch.setattr(dl, "user_cache_dir", lambda: tmp_path / "cache")
+    monkeypatch.delenv("CMAPSS_DIR", raising=False)
+    # default location: the cache is filled (here the fake fetch writes nothing, so still missing)
+    with pytest.raises(FileNotFoundError, match="missing in"):
+        dl.find_cmapss(subsets=("FD001",))
+    assert fetched == [tmp_path / "cache"]
+    # a folder the reader named (argument or CMAPSS_DIR) is never downloaded into
+    with pytest.raises(FileNotFoundError):
+        dl.find_cmapss(tmp_path / "mine", ("FD001",))
+    monkeypatch.setenv("CMAPSS_DIR", str(tmp_path / "env"))
+    with pytest.raises(FileNotFoundError):
+        dl.find_cmapss(subsets=("FD001",))
+    assert fetched == [tmp_path / "cache"]
+
+
 def test_real_files_verify(cmapss_dir: Path) -> None:
     assert dl.find_cmapss(cmapss_dir) == cmapss_dir
     assert len(dl.CMAPSS_SHA256) == 12
