@@ -81,7 +81,7 @@ def server(real_files: dict[str, bytes]) -> Iterator[tuple[str, dict[str, bytes]
     routes["/good.zip"] = good
     routes["/truncated.zip"] = good[: len(good) // 3]
     routes["/evil.zip"] = _nested_archive(real_files, {"../evil.txt": b"x"})
-    routes["/absolute.zip"] = _nested_archive(real_files, {"/tmp/amnl_evil.txt": b"x"})
+    routes["/absolute.zip"] = _nested_archive(real_files, {"/amnl_evil.txt": b"x"})
     routes["/no-rul.zip"] = _nested_archive({k: v for k, v in real_files.items() if k != "RUL_FD002.txt"})
     altered = dict(real_files)
     blob = bytearray(altered["test_FD003.txt"])
