@@ -129,15 +129,23 @@ def write_json_atomic(path: Path | str, obj: Any) -> Path:
 
 
 def git_commit() -> str:
-    """``git rev-parse HEAD`` of the working tree, ``"unknown"`` outside a repository."""
+    """``git rev-parse HEAD`` of the package's repository, ``"unknown"`` outside one.
+
+    ``"+dirty"`` is appended when ``amnl_utils/`` has uncommitted changes, so a result file never
+    claims a commit whose code it was not produced by.
+    """
+    here = Path(__file__).resolve().parent
     try:
-        out = subprocess.run(
-            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10,
-            cwd=Path(__file__).resolve().parent,
+        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10, cwd=here)
+        status = subprocess.run(
+            ["git", "status", "--porcelain", "--", "."], capture_output=True, text=True, timeout=10, cwd=here
         )
     except (OSError, subprocess.SubprocessError):
         return "unknown"
-    return out.stdout.strip() if out.returncode == 0 and out.stdout.strip() else "unknown"
+    commit = out.stdout.strip()
+    if out.returncode != 0 or not commit:
+        return "unknown"
+    return commit + ("+dirty" if status.returncode == 0 and status.stdout.strip() else "")
 
 
 def environment() -> dict[str, str]:

@@ -81,3 +81,23 @@ def test_smoke_grid_runs_resumes_and_aggregates(tmp_path, cmapss_dir, monkeypatc
 def test_cli_list(capsys):
     assert E.main(["list"]) == 0
     assert "headline: 60 runs" in capsys.readouterr().out
+
+
+def test_git_commit_flags_uncommitted_package_changes(monkeypatch) -> None:
+    import subprocess as sp
+
+    calls = []
+
+    def fake_run(cmd, **kwargs):
+        calls.append(cmd)
+        out = "abc123\n" if cmd[1] == "rev-parse" else " M amnl_utils/losses.py\n"
+        return sp.CompletedProcess(cmd, 0, stdout=out, stderr="")
+
+    monkeypatch.setattr(E.subprocess, "run", fake_run)
+    assert E.git_commit() == "abc123+dirty"
+    monkeypatch.setattr(
+        E.subprocess, "run", lambda cmd, **k: sp.CompletedProcess(cmd, 0, stdout="abc123\n" if cmd[1] == "rev-parse" else "", stderr="")
+    )
+    assert E.git_commit() == "abc123"
+    monkeypatch.setattr(E.subprocess, "run", lambda cmd, **k: sp.CompletedProcess(cmd, 128, stdout="", stderr="no repo"))
+    assert E.git_commit() == "unknown"
