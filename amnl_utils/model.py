@@ -1,29 +1,38 @@
-"""DualTaskModel: a shared CNN → BiLSTM → self-attention trunk with a RUL head and a health head (SPEC §4).
+"""DualTaskModel: a shared CNN → BiLSTM → self-attention trunk with a RUL head and a health head.
 
-Data flow for a batch of B windows of T = 30 cycles and F = 14 sensors::
+The model section of the book's Methods page describes it. Data flow for a batch of B windows of
+T cycles (30–60, a run setting) and F input features (the 14 sensors, plus a normalised cycle index
+when the run asks for it)::
 
     x (B, T, F)
       → CNN front end: [Conv1d(k=3, same padding) → BatchNorm → ReLU → Dropout] × len(cnn_channels)
       → BiLSTM (lstm_layers layers, hidden lstm_hidden per direction)      → (B, T, 2·lstm_hidden)
-      → multi-head self-attention, residual + LayerNorm                       → (B, T, 2·lstm_hidden)
-      → last-cycle pooling (the output at the window's last cycle)            → (B, 2·lstm_hidden)
+      → multi-head self-attention, residual + LayerNorm, read at the last cycle → (B, 2·lstm_hidden)
       → FC funnel [Linear → ReLU → Dropout] to the shared feature z           → (B, 32)
       → RUL head    32 → 64 → 32 → 16 → 1, final ReLU (RUL >= 0), × 125       → (B,)   cycles
       → health head 32 → 32 → 16 → 3 logits (normal, degrading, critical)     → (B, 3)
 
+Last-cycle pooling reads only the attention output at the window's last cycle, so only that one
+query is computed (keys and values still come from every cycle): the other T - 1 rows of a full
+self-attention would be thrown away. ``tests/test_model.py`` checks that this equals the last row of
+``nn.MultiheadAttention`` with the same weights; on a 2-core CPU it makes a training step about
+1.7x faster (``benchmarks/bench_training.py``).
+
 Two presets share this topology: ``paper`` (about 3.5 M parameters, for a GPU) and ``compact``
-(narrow widths, so that a full C-MAPSS run trains in about a minute on a 2-core CPU).
+(narrow widths, so that a full C-MAPSS run trains in minutes on a 2-core CPU).
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
-import torch
-import torch.nn.functional as F
-from torch import nn
+from ._optional import require
 
-from .constants import R_MAX, WINDOW
+torch = require("torch", "the model")
+import torch.nn.functional as F  # noqa: E402
+from torch import nn  # noqa: E402
+
+from .constants import R_MAX
 
 #: Width of the shared feature z that both heads read.
 Z_DIM: int = 32
@@ -103,16 +112,21 @@ def _mlp(widths: list[int], dropout: float = 0.0, final_relu: bool = True) -> nn
 class DualTaskModel(nn.Module):
     """Shared trunk + RUL head + health head (see the module docstring for the data flow).
 
-    preset: ``"compact"`` or ``"paper"`` (or a :class:`ModelConfig`); n_features: sensors per cycle.
+    preset: ``"compact"`` or ``"paper"`` (or a :class:`ModelConfig`); n_features: features per cycle;
+    dropout: overrides the preset's dropout rate (CNN and funnel) when given.
     ``forward(x)`` takes x: (B, T, n_features) float, normalised sensors, and returns
     ``(rul, health_logits)``: rul (B,) predicted RUL in cycles (>= 0), health_logits (B, 3).
     """
 
-    def __init__(self, preset: str | ModelConfig = "compact", n_features: int = 14) -> None:
+    def __init__(self, preset: str | ModelConfig = "compact", n_features: int = 14, dropout: float | None = None) -> None:
         super().__init__()
         if not isinstance(n_features, int) or n_features < 1:
             raise ValueError(f"n_features must be a positive integer, got {n_features!r}")
         cfg = get_config(preset)
+        if dropout is not None:
+            if not 0 <= dropout < 1:
+                raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
+            cfg = replace(cfg, dropout=float(dropout))
         if cfg.d_model % cfg.attn_heads != 0:
             raise ValueError(
                 f"attn_heads={cfg.attn_heads} must divide the BiLSTM width 2*lstm_hidden={cfg.d_model}"
@@ -141,6 +155,8 @@ class DualTaskModel(nn.Module):
             batch_first=True,
             bidirectional=True,
         )
+        # nn.MultiheadAttention holds (and initialises) the projections; features() applies them to
+        # the last query only (see the module docstring).
         self.attention = nn.MultiheadAttention(cfg.d_model, cfg.attn_heads, batch_first=True)
         self.attn_norm = nn.LayerNorm(cfg.d_model)
         self.funnel = _mlp([cfg.d_model, *cfg.funnel], dropout=cfg.dropout, final_relu=True)
@@ -155,20 +171,47 @@ class DualTaskModel(nn.Module):
         if not isinstance(x, torch.Tensor) or x.dim() != 3 or x.shape[2] != self.n_features:
             shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
             raise ValueError(
-                f"expected x of shape (batch, window, {self.n_features}) = (B, {WINDOW}, "
-                f"{self.n_features}) for the standard window, got {shape}"
+                f"expected x of shape (batch, window, {self.n_features}) = (B, T, {self.n_features}), "
+                f"got {shape}"
             )
         if x.shape[0] == 0 or x.shape[1] == 0:
             raise ValueError(f"x has an empty batch or window: shape {tuple(x.shape)}")
         h = self.cnn(x.transpose(1, 2)).transpose(1, 2)  # Conv1d wants (B, C, T)
         h, _ = self.bilstm(h)  # (B, T, 2H)
-        a, _ = self.attention(h, h, h, need_weights=False)
-        h = self.attn_norm(h + a)  # residual + LayerNorm
-        return self.funnel(h[:, -1, :])  # last-cycle pooling → (B, 32)
+        last = h[:, -1, :]
+        a = last_query_attention(self.attention, h)
+        return self.funnel(self.attn_norm(last + a))  # residual + LayerNorm at the last cycle → (B, 32)
+
+    def forward_scaled(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(rul / RUL_SCALE, health_logits)``: the RUL in units of R_max (about 0 … 1), (B,) and (B, 3).
+
+        Training regresses ``y / R_max`` with this output, so the RUL term is commensurate with the
+        cross-entropy of the health head.
+        """
+        z = self.features(x)
+        return self.rul_head(z).squeeze(-1), self.health_head(z)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        z = self.features(x)
-        return RUL_SCALE * self.rul_head(z).squeeze(-1), self.health_head(z)
+        """``(rul, health_logits)``: rul (B,) in cycles (>= 0), health_logits (B, 3)."""
+        r, logits = self.forward_scaled(x)
+        return RUL_SCALE * r, logits
+
+
+def last_query_attention(att: nn.MultiheadAttention, h: torch.Tensor) -> torch.Tensor:
+    """Self-attention output at the last position only, with the weights of ``att``.
+
+    h: (B, T, E) with ``att.batch_first``. Returns (B, E), equal (to float rounding) to
+    ``att(h, h, h)[0][:, -1]``: the query is the last row of h, the keys and values are all T rows.
+    """
+    B, T, E = h.shape
+    n_heads = att.num_heads
+    d = E // n_heads
+    w, b = att.in_proj_weight, att.in_proj_bias
+    q = F.linear(h[:, -1, :], w[:E], b[:E]).view(B, n_heads, 1, d)
+    kv = F.linear(h, w[E:], b[E:]).view(B, T, 2, n_heads, d)
+    k, v = kv[:, :, 0].transpose(1, 2), kv[:, :, 1].transpose(1, 2)  # (B, heads, T, d)
+    o = F.scaled_dot_product_attention(q, k, v)  # (B, heads, 1, d)
+    return att.out_proj(o.reshape(B, E))
 
 
 #: Blocks of :func:`parameter_table`, in data-flow order, and the submodules each one holds.

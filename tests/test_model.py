@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
+from amnl_utils._optional import EXTRAS, require
 from amnl_utils.model import (
     PRESETS,
+    RUL_SCALE,
     DualTaskModel,
     FixedWeightLoss,
     ModelConfig,
     get_config,
+    last_query_attention,
     parameter_table,
 )
 
@@ -115,3 +119,41 @@ def test_fixed_weight_loss_rejects_bad_input():
         FixedWeightLoss(-1.0, 0.5)
     with pytest.raises(ValueError, match="0-d"):
         FixedWeightLoss()(torch.ones(3), torch.zeros(3, 3), torch.zeros(3, dtype=torch.long))
+
+
+@pytest.mark.parametrize("preset", sorted(PRESETS))
+def test_last_query_attention_equals_the_last_row_of_full_attention(preset):
+    """Only the last cycle is read, so computing only its query changes nothing (same weights)."""
+    torch.manual_seed(1)
+    model = DualTaskModel(preset).eval()
+    h = torch.randn(7, 45, model.config.d_model)
+    full, _ = model.attention(h, h, h, need_weights=False)
+    np.testing.assert_allclose(last_query_attention(model.attention, h).detach().numpy(),
+                               full[:, -1].detach().numpy(), atol=2e-6)
+
+
+def test_features_equal_the_full_attention_trunk():
+    torch.manual_seed(2)
+    model = DualTaskModel("compact").eval()
+    x = torch.randn(9, 30, 14)
+    with torch.no_grad():
+        h, _ = model.bilstm(model.cnn(x.transpose(1, 2)).transpose(1, 2))
+        a, _ = model.attention(h, h, h, need_weights=False)
+        reference = model.funnel(model.attn_norm(h + a)[:, -1])
+        np.testing.assert_allclose(model.features(x).numpy(), reference.numpy(), atol=2e-6)
+
+
+def test_forward_scaled_is_forward_in_units_of_r_max():
+    torch.manual_seed(3)
+    model = DualTaskModel("compact", n_features=15).eval()
+    x = torch.randn(4, 40, 15)  # any window length, a 15th feature (the cycle index)
+    with torch.no_grad():
+        scaled, logits_a = model.forward_scaled(x)
+        rul, logits_b = model(x)
+    assert torch.equal(rul, RUL_SCALE * scaled) and torch.equal(logits_a, logits_b)
+
+
+def test_missing_optional_dependency_names_the_extra():
+    with pytest.raises(ImportError, match=r"the model needs no_such_module.*pip install no_such_module"):
+        require("no_such_module", "the model")
+    assert EXTRAS["torch"][0] == "torch"  # pip install 'amnl_utils[torch]'
