@@ -1,15 +1,17 @@
-"""The C-MAPSS data pipeline: parse, label, normalise, window, split, load (SPEC §3).
+"""The C-MAPSS data pipeline: parse, label, normalise, window, split, load.
 
 ``prepare(subset)`` is the one entry point the experiments use; the smaller functions are
-public so the book can show each step. Conventions (as in rul-datasets, differences noted):
+public so the book can show each step. The conventions (the book's Methods page lists them, with
+every difference from the rul-datasets loader):
 
-- RUL labels ``min(last_cycle - cycle, max_rul)``, last training cycle RUL 0 (rul-datasets: 1);
+- RUL labels ``min(last_cycle - cycle, max_rul)``, last training cycle RUL 0;
 - health state 0/1/2 from the capped RUL with thresholds 80 and 30 (``health_state``);
-- the 14 informative sensors of ``constants.SENSORS``;
-- z-score fitted on the training engines of the train/validation split only, per operating
-  condition on FD002/FD004;
-- windows of 30 cycles, stride 1, labelled by their last cycle; the test set is the last window
-  of each test engine, front-padded with the engine's first row when the engine is shorter.
+- the 14 informative sensors of ``constants.SENSORS``, optionally a normalised cycle index;
+- z-score fitted on the training engines of the train/validation split only (a seeded random
+  20 % of engines is held out for validation), per operating condition on FD002/FD004;
+- windows of ``window`` cycles, stride 1, labelled by their last cycle; the test set is the last
+  window of each test engine, front-padded with the engine's first row when the engine is shorter;
+  the near-failure test windows are every test window whose known true RUL is ≤ 30.
 
 Only numpy is needed to prepare arrays; ``load_cmapss`` (DataFrames) needs pandas and the
 loaders need torch, both imported when used.
@@ -27,6 +29,7 @@ import numpy as np
 from amnl_utils.constants import (
     HEALTH_CRITICAL_AT_OR_BELOW,
     HEALTH_NORMAL_ABOVE,
+    NEAR_FAILURE,
     R_MAX,
     SENSORS,
     SUBSETS,
@@ -203,10 +206,9 @@ class CMAPSSSubset:
 
 
 def _to_frame(table: np.ndarray) -> pd.DataFrame:
-    try:
-        import pandas as pd
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError("load_cmapss returns pandas DataFrames: pip install pandas") from exc
+    from ._optional import require
+
+    pd = require("pandas", "load_cmapss (it returns DataFrames)")
     frame = pd.DataFrame(table, columns=list(COLUMNS))
     return frame.astype({"unit": "int64", "cycle": "int64"})
 
@@ -261,7 +263,7 @@ def rul_labels(
 
 def health_state(rul: np.ndarray | float) -> np.ndarray:
     """Health class from RUL in cycles: 0 normal (RUL > 80), 1 degrading (30 < RUL <= 80),
-    2 critical (RUL <= 30). Any shape in, same shape out, int64. Capping at 125 changes nothing."""
+    2 critical (RUL ≤ 30). Any shape in, same shape out, int64. Capping at 125 changes nothing."""
     rul = np.asarray(rul, dtype=np.float64)
     if np.isnan(rul).any():
         raise ValueError("health_state got NaN RUL values; RUL must be a number of cycles")
@@ -381,21 +383,46 @@ def sliding_windows(
     return X, np.asarray(labels)[last].astype(np.float32), units[last].astype(np.int64)
 
 
+def windows_ending_at(
+    features: np.ndarray, units: np.ndarray, end_rows: np.ndarray, window: int = WINDOW
+) -> np.ndarray:
+    """Windows of ``window`` rows ending at the given rows: ``(len(end_rows), window, F)`` float32.
+
+    ``features`` ``(rows, F)`` and ``units`` ``(rows,)``, rows grouped per engine in cycle order;
+    ``end_rows``: row indices of each window's last row. Padding rule: a window that would reach back
+    before its engine's first row is front-padded by repeating that first (already normalised) row,
+    so the real cycles sit at the end of the window.
+    """
+    features = np.asarray(features, dtype=np.float32)
+    units = np.asarray(units)
+    end_rows = np.asarray(end_rows, dtype=np.int64)
+    _, lengths = engine_lengths(units)
+    first_row = np.repeat(np.cumsum(lengths) - lengths, lengths)  # first row of each row's engine
+    rows = end_rows[:, None] - np.arange(window - 1, -1, -1)[None, :]  # (N, window)
+    rows = np.maximum(rows, first_row[end_rows][:, None])
+    return features[rows]
+
+
 def last_windows(features: np.ndarray, units: np.ndarray, window: int = WINDOW) -> tuple[np.ndarray, np.ndarray]:
     """The last ``window`` rows of every engine: ``X`` ``(engines, window, F)`` float32, ids ``(engines,)``.
 
-    Padding rule: an engine with fewer than ``window`` cycles is front-padded by repeating its
-    first (already normalised) row, so the real cycles sit at the end of the window.
+    Engines shorter than ``window`` are front-padded with their first row (``windows_ending_at``).
     """
-    features = np.asarray(features, dtype=np.float32)
     ids, lengths = engine_lengths(units)
-    ends = np.cumsum(lengths)
-    X = np.empty((ids.size, window, features.shape[1]), np.float32)
-    for e, (end, length) in enumerate(zip(ends, lengths)):
-        take = min(length, window)
-        X[e, window - take :] = features[end - take : end]
-        X[e, : window - take] = features[end - length]
-    return X, ids
+    return windows_ending_at(features, units, np.cumsum(lengths) - 1, window), ids
+
+
+def near_failure_rows(units: np.ndarray, cycles: np.ndarray, rul_at_end: np.ndarray,
+                      threshold: float = NEAR_FAILURE) -> tuple[np.ndarray, np.ndarray]:
+    """Test rows whose known true RUL is ≤ ``threshold``: ``(rows (K,) int64, true RUL (K,) float64)``.
+
+    The true RUL of a test row is ``rul_at_end + last_cycle - cycle`` (``rul_labels`` uncapped), so
+    only engines whose RUL file value is ≤ ``threshold`` contribute, each with its last
+    ``threshold - RUL file + 1`` rows (fewer if the engine is shorter).
+    """
+    true = rul_labels(units, cycles, rul_at_end, max_rul=np.inf)
+    rows = np.flatnonzero(true <= threshold)
+    return rows.astype(np.int64), true[rows]
 
 
 # --------------------------------------------------------------------------- split
@@ -429,8 +456,10 @@ class PreparedData:
     ``y_*``: ``(N,)`` float32 capped RUL in cycles at each window's last cycle; ``h_*``: ``(N,)``
     int64 health state; ``units_*``: ``(N,)`` int64 engine id of each row. The test split has one
     row per test engine (its last window), ``y_test = min(RUL file, max_rul)``, and ``y_test_raw``
-    keeps the uncapped RUL file values (int64). ``normaliser`` holds the statistics fitted on the
-    training engines only."""
+    keeps the uncapped RUL file values (int64). ``X_test_nf``/``y_test_nf``/``units_test_nf``: every
+    test window whose known true RUL is ≤ 30 (``near_failure_rows``), last windows included.
+    ``normaliser`` holds the statistics fitted on the training engines only. ``cycle_feature``: the
+    last feature is the cycle index, z-scored like the sensors."""
 
     subset: str
     X_train: np.ndarray
@@ -446,12 +475,21 @@ class PreparedData:
     units_val: np.ndarray
     units_test: np.ndarray
     y_test_raw: np.ndarray
+    X_test_nf: np.ndarray
+    y_test_nf: np.ndarray
+    units_test_nf: np.ndarray
     normaliser: Normaliser
     window: int = WINDOW
     max_rul: float = R_MAX
     val_fraction: float = 0.2
     seed: int = 0
     sensors: tuple[int, ...] = field(default=SENSORS)
+    cycle_feature: bool = False
+
+    @property
+    def n_features(self) -> int:
+        """Features per cycle: the 14 sensors, plus the cycle index when ``cycle_feature``."""
+        return int(self.X_train.shape[2])
 
     def split(self, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(X, y, h)`` of ``"train"``, ``"val"`` or ``"test"``."""
@@ -478,16 +516,19 @@ def prepare(
     seed: int = 0,
     data_dir: PathLike | None = None,
     *,
+    cycle_feature: bool = False,
     verify: bool = True,
 ) -> PreparedData:
-    """Read, label, split, normalise and window one C-MAPSS subset (the SPEC §3 protocol).
+    """Read, label, split, normalise and window one C-MAPSS subset (the Methods page's protocol).
 
     Steps: capped RUL labels on the training file; validation engines drawn by engine
     (``split_engines``); z-score statistics fitted on the rows of the *training* engines only —
     validation and test engines never enter them — per operating condition on FD002/FD004,
     globally on FD001/FD003; stride-1 windows of ``window`` cycles for train and validation;
-    the last window of each test engine (front-padded with the first row if shorter).
-    ``data_dir`` defaults to ``$CMAPSS_DIR``, then the user cache.
+    the last window of each test engine (front-padded with the first row if shorter), and every
+    test window with known true RUL ≤ 30. ``cycle_feature`` appends the cycle index (cycles since
+    the engine's first recorded cycle, known at prediction time) as a 15th feature, z-scored with
+    the same training statistics. ``data_dir`` defaults to ``$CMAPSS_DIR``, then the user cache.
     """
     check_subset(subset)
     if not isinstance(window, (int, np.integer)) or window < 1:
@@ -512,15 +553,19 @@ def prepare(
         cond_train = np.zeros(len(train), np.int64)
         cond_test = np.zeros(len(test), np.int64)
 
-    feats = train[:, SENSOR_COLUMNS]
+    columns = list(SENSOR_COLUMNS) + ([1] if cycle_feature else [])  # column 1 is the cycle
+    feats = train[:, columns]
     norm = fit_normaliser(feats[is_fit], cond_train[is_fit], conditions)
     z_train = norm.transform(feats, cond_train)
-    z_test = norm.transform(test[:, SENSOR_COLUMNS], cond_test)
+    z_test = norm.transform(test[:, columns], cond_test)
 
     X_tr, y_tr, u_tr = sliding_windows(z_train[is_fit], units[is_fit], rul[is_fit], window)
     X_va, y_va, u_va = sliding_windows(z_train[~is_fit], units[~is_fit], rul[~is_fit], window)
-    X_te, u_te = last_windows(z_test, test[:, 0].astype(np.int64), window)
+    test_units = test[:, 0].astype(np.int64)
+    X_te, u_te = last_windows(z_test, test_units, window)
     y_te = np.minimum(raw.rul_test, max_rul).astype(np.float32)
+    nf_rows, nf_true = near_failure_rows(test_units, test[:, 1], raw.rul_test)
+    X_nf = windows_ending_at(z_test, test_units, nf_rows, window)
 
     return PreparedData(
         subset=subset,
@@ -537,11 +582,15 @@ def prepare(
         units_val=u_va,
         units_test=u_te,
         y_test_raw=raw.rul_test.copy(),
+        X_test_nf=X_nf,
+        y_test_nf=np.minimum(nf_true, max_rul).astype(np.float32),
+        units_test_nf=test_units[nf_rows],
         normaliser=norm,
         window=window,
         max_rul=float(max_rul),
         val_fraction=float(val_fraction),
         seed=int(seed),
+        cycle_feature=bool(cycle_feature),
     )
 
 
@@ -549,14 +598,9 @@ def prepare(
 
 
 def _torch() -> Any:
-    try:
-        import torch
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            "make_loader needs PyTorch: pip install torch (see https://pytorch.org for the build "
-            "that matches your machine)"
-        ) from exc
-    return torch
+    from ._optional import require
+
+    return require("torch", "make_loader")
 
 
 def _batch_dataset(torch: Any, x: Any, y: Any, h: Any) -> Any:
@@ -650,6 +694,7 @@ __all__ = [
     "health_state",
     "last_windows",
     "load_arrays",
+    "near_failure_rows",
     "load_cmapss",
     "make_loader",
     "prepare",
@@ -660,5 +705,6 @@ __all__ = [
     "sliding_windows",
     "split_engines",
     "subset_summary",
+    "windows_ending_at",
     "windows_per_engine",
 ]

@@ -10,15 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .constants import HEALTH_CRITICAL_AT_OR_BELOW, HEALTH_NORMAL_ABOVE, R_MAX, W_MAX
+from .constants import R_MAX, RUL_BUCKETS, W_MAX
 from .weights import check_rul, schedule
-
-#: RUL buckets of the book (cycles): near failure, degrading, healthy. Edges are (lo, hi].
-BUCKETS: tuple[tuple[str, float, float], ...] = (
-    ("RUL <= 30", -np.inf, HEALTH_CRITICAL_AT_OR_BELOW),
-    ("30 < RUL <= 80", HEALTH_CRITICAL_AT_OR_BELOW, HEALTH_NORMAL_ABOVE),
-    ("RUL > 80", HEALTH_NORMAL_ABOVE, np.inf),
-)
 
 
 def gradient_share(
@@ -26,15 +19,16 @@ def gradient_share(
 ) -> dict[str, dict[str, float]]:
     """Share of samples and of total gradient mass per RUL bucket under a weight schedule.
 
-    y: (N,) true (capped) RUL of the training windows, cycles. Returns ``{bucket: {"samples":
-    fraction, "gradient": fraction}}``; each column sums to 1. Assumes equal residual magnitude.
+    y: (N,) true (capped) RUL of the training windows, cycles. Returns ``{label: {"samples":
+    fraction, "gradient": fraction}}`` with the labels of ``constants.RUL_BUCKETS`` (``"RUL ≤ 30"``,
+    …); each column sums to 1. Assumes equal residual magnitude.
     """
     y = check_rul(y, "y")
     if y.size == 0:
         raise ValueError("y is empty; pass the RUL labels of at least one window")
     w = schedule(name)(y, max_rul=max_rul, w_max=w_max)
     out: dict[str, dict[str, float]] = {}
-    for label, lo, hi in BUCKETS:
+    for _, label, lo, hi in RUL_BUCKETS:
         m = (y > lo) & (y <= hi)
         out[label] = {"samples": float(m.mean()), "gradient": float(w[m].sum() / w.sum())}
     return out

@@ -1,4 +1,4 @@
-"""Plain and AMNL-weighted MSE: NumPy (loss + hand-derived gradient) and PyTorch twins (SPEC §2).
+"""Plain and AMNL-weighted MSE: NumPy (loss + hand-derived gradient) and PyTorch twins (§14.1).
 
 AMNL loss over a batch of B samples::
 
@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .constants import R_MAX, W_MAX
-from .weights import check_rul, check_schedule_args, linear_weight
+from .weights import check_rul, check_schedule_args, linear_weight, ramp
 
 if TYPE_CHECKING:  # torch is optional for the numpy-only install
     import torch
@@ -125,7 +125,7 @@ def linear_weight_torch(target: "torch.Tensor", max_rul: float = R_MAX, w_max: f
 
     check_schedule_args(max_rul, w_max)
     with torch.no_grad():
-        return 1.0 + (w_max - 1.0) * torch.clamp(1.0 - target / max_rul, 0.0, 1.0)
+        return 1.0 + (w_max - 1.0) * ramp(target, max_rul)
 
 
 def weighted_mse_loss(pred: "torch.Tensor", target: "torch.Tensor", weight: "torch.Tensor | float") -> "torch.Tensor":
@@ -197,7 +197,7 @@ def moderate_weighted_mse_loss(
 def scaled_mse_loss(pred: "torch.Tensor", target: "torch.Tensor", scale: float) -> "torch.Tensor":
     """The scale-only control: ``scale * MSE``, with ``scale`` = AMNL's mean weight on the training set.
 
-    It has AMNL's average emphasis of the RUL term but no tilt towards failure (SPEC §5).
+    It has AMNL's average emphasis of the RUL term but no tilt towards failure (§14.4).
     """
     if not np.isfinite(scale) or scale <= 0:
         raise ValueError(f"scale must be a finite number > 0, got {scale!r}")

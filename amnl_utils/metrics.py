@@ -1,28 +1,23 @@
-"""Evaluation metrics of the book, defined once (SPEC §3): NumPy only, pure functions.
+"""Evaluation metrics of the book, defined once (the Methods page): NumPy only, pure functions.
 
 All RUL arrays are in cycles. ``y_true`` is the true RUL **capped at R_MAX = 125** (the standard
-protocol for the last-cycle test windows); ``y_pred`` the model's prediction. ``d = y_pred - y_true``:
+protocol for the test windows); ``y_pred`` the model's prediction. ``d = y_pred - y_true``:
 ``d > 0`` is a *late* prediction (the model thinks the engine has more life left than it has, the
-dangerous direction), ``d < 0`` an early one.
+dangerous direction), ``d < 0`` an early one. Intervals over seeds and engines live in
+:mod:`amnl_utils.stats`.
 """
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from typing import Sequence
 
 import numpy as np
 
-from .constants import HEALTH_CRITICAL_AT_OR_BELOW, HEALTH_NORMAL_ABOVE, LATE_BY, NEAR_FAILURE
+from .constants import LATE_BY, NEAR_FAILURE, RUL_BUCKETS
 
 #: Time constants of the NASA/PHM08 score: early errors are divided by 13, late ones by 10.
 NASA_EARLY_TAU: float = 13.0
 NASA_LATE_TAU: float = 10.0
-#: RUL buckets of the error-by-bucket metric: (name, low exclusive, high inclusive) in cycles.
-BUCKETS: tuple[tuple[str, float, float], ...] = (
-    ("<=30", -np.inf, HEALTH_CRITICAL_AT_OR_BELOW),
-    ("30-80", HEALTH_CRITICAL_AT_OR_BELOW, HEALTH_NORMAL_ABOVE),
-    (">80", HEALTH_NORMAL_ABOVE, np.inf),
-)
 
 
 def _pair(y_true: np.ndarray, y_pred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -87,20 +82,21 @@ def nasa_score_table(distances: Sequence[float] = (5, 10, 15, 20, 25, 30, 40, 50
 
 
 def near_failure_rmse(y_true: np.ndarray, y_pred: np.ndarray, threshold: float = NEAR_FAILURE) -> float:
-    """RMSE over the samples with true RUL ``<= threshold`` (30 cycles); NaN if there are none."""
+    """RMSE over the samples with true RUL ``≤ threshold`` (30 cycles); NaN if there are none."""
     t, p = _pair(y_true, y_pred)
     m = t <= threshold
     return float(np.sqrt(np.mean((p[m] - t[m]) ** 2))) if m.any() else float("nan")
 
 
 def bucket_rmse(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, dict[str, float]]:
-    """RMSE (cycles) and count per true-RUL bucket ``<=30``, ``30-80`` (30 < y <= 80), ``>80``.
+    """RMSE (cycles) and count per true-RUL bucket of ``constants.RUL_BUCKETS``.
 
-    Returns ``{bucket: {"rmse": float (NaN if empty), "mean_error": mean of pred - true, "n": int}}``.
+    Returns ``{key: {"rmse": float (NaN if empty), "mean_error": mean of pred - true, "n": int}}``
+    with keys ``le30`` (y ≤ 30), ``30_80`` (30 < y ≤ 80) and ``gt80`` (y > 80).
     """
     t, p = _pair(y_true, y_pred)
     out = {}
-    for name, lo, hi in BUCKETS:
+    for name, _, lo, hi in RUL_BUCKETS:
         m = (t > lo) & (t <= hi)
         n = int(m.sum())
         out[name] = {
@@ -114,7 +110,7 @@ def bucket_rmse(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, dict[str, f
 def late_count(
     y_true: np.ndarray, y_pred: np.ndarray, late_by: float = LATE_BY, threshold: float = NEAR_FAILURE
 ) -> int:
-    """Number of near-failure samples (true RUL <= 30) predicted more than ``late_by`` (10) cycles late."""
+    """Number of near-failure samples (true RUL ≤ 30) predicted more than ``late_by`` (10) cycles late."""
     t, p = _pair(y_true, y_pred)
     return int(np.sum((t <= threshold) & (p - t > late_by)))
 
@@ -156,7 +152,7 @@ def macro_f1(y_true: np.ndarray, y_pred: np.ndarray) -> float:
 def rul_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict:
     """All RUL metrics of one set of last-cycle test predictions, as a flat-ish dict.
 
-    Keys: rmse, nasa, nf_rmse (true RUL <= 30), n_near_failure, late_count, bucket (see
+    Keys: rmse, nasa, nf_rmse (true RUL ≤ 30), n_near_failure, late_count, bucket (see
     :func:`bucket_rmse`).
     """
     t, p = _pair(y_true, y_pred)
@@ -170,102 +166,27 @@ def rul_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict:
     }
 
 
-def _seed_preds(y_true: np.ndarray, y_pred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Validate y_true (N,) and y_pred (N,) or (S, N); return y_pred as (S, N) float64."""
-    p = np.asarray(y_pred, dtype=np.float64)
-    p2 = p[None, :] if p.ndim == 1 else p
-    if p2.ndim != 2:
-        raise ValueError(f"y_pred must be (N,) or (S, N) (S seeds), got shape {p.shape}")
-    for row in p2:
-        t, _ = _pair(y_true, row)
-    _nonempty(t)
-    return t, p2
+def near_failure_window_metrics(y_true: np.ndarray, y_pred: np.ndarray, units: np.ndarray) -> dict:
+    """Near-failure metrics on **every** test window with known true RUL ≤ 30, not only the last.
 
-
-def _bootstrap(
-    stat: Callable[..., float], n: int, groups, n_boot: int, level: float, seed: int, n_seeds: int | None = None
-):
-    """Percentile interval of ``stat(idx)`` (or ``stat(idx, seed_idx)`` when ``n_seeds`` is given)."""
-    if not (0 < level < 1):
-        raise ValueError(f"level must be in (0, 1), got {level!r}")
-    if not isinstance(n_boot, (int, np.integer)) or n_boot < 10:
-        raise ValueError(f"n_boot must be an integer >= 10, got {n_boot!r}")
-    g = np.arange(n) if groups is None else np.asarray(groups)
-    if g.shape != (n,):
-        raise ValueError(f"groups must have shape ({n},), got {g.shape}")
-    uniq, inv = np.unique(g, return_inverse=True)
-    members = [np.flatnonzero(inv == k) for k in range(uniq.size)]
-    rng = np.random.default_rng(seed)
-    stats = np.empty(n_boot)
-    for b in range(n_boot):
-        draw = rng.integers(0, uniq.size, size=uniq.size)
-        idx = np.concatenate([members[k] for k in draw])
-        if n_seeds is None:
-            stats[b] = stat(idx)
-        else:
-            stats[b] = stat(idx, rng.integers(0, n_seeds, size=n_seeds))
-    stats = stats[np.isfinite(stats)]
-    if stats.size == 0:
-        return float("nan"), float("nan")
-    alpha = (1.0 - level) / 2.0
-    lo, hi = np.quantile(stats, [alpha, 1.0 - alpha])
-    return float(lo), float(hi)
-
-
-def bootstrap_ci(
-    metric: Callable[[np.ndarray, np.ndarray], float],
-    y_true: np.ndarray,
-    y_pred: np.ndarray,
-    groups: np.ndarray | None = None,
-    n_boot: int = 1000,
-    level: float = 0.95,
-    seed: int = 0,
-) -> tuple[float, float]:
-    """Engine-level percentile bootstrap interval of a metric.
-
-    y_true: (N,). y_pred: (N,) one model, or (S, N) S seeds scored on the same N samples; then the
-    statistic is the **mean over seeds** of ``metric(y_true, y_pred[s])`` (the same number a
-    mean-over-seeds table reports), and each resample uses the same engines for every seed.
-    groups: (N,) engine id of each sample; engines (not samples) are drawn with replacement and
-    all samples of a drawn engine come along. ``None`` means one sample per engine (the last-cycle
-    test set). Uses its own ``np.random.default_rng(seed)``: the interval is reproducible.
-    Resamples where the metric is NaN (e.g. no near-failure engine drawn) are dropped. Returns
-    ``(low, high)`` at ``level`` (0.95 → the 2.5th and 97.5th percentiles).
+    y_true: (N,) true RUL of each window, cycles (``RUL file + last cycle - window's last cycle``);
+    y_pred: (N,) predictions; units: (N,) engine id of each window. Windows with true RUL above
+    ``NEAR_FAILURE`` are ignored. Returns ``nf_rmse_all`` (RMSE over the windows), ``late_count_all``
+    (windows more than ``LATE_BY`` cycles late), ``late_share_all`` (that count / windows),
+    ``n_windows`` and ``n_engines``; the RMSE is NaN without windows. Engines, not windows, are the
+    resampling unit of any interval (see :func:`amnl_utils.stats.bootstrap_ci`'s ``groups``).
     """
-    t, p = _seed_preds(y_true, y_pred)
-    return _bootstrap(
-        lambda idx: float(np.mean([metric(t[idx], row[idx]) for row in p])), t.size, groups, n_boot, level, seed
-    )
-
-
-def bootstrap_diff_ci(
-    metric: Callable[[np.ndarray, np.ndarray], float],
-    y_true: np.ndarray,
-    pred_a: np.ndarray,
-    pred_b: np.ndarray,
-    groups: np.ndarray | None = None,
-    n_boot: int = 1000,
-    level: float = 0.95,
-    seed: int = 0,
-    resample_seeds: bool = True,
-) -> tuple[float, float]:
-    """Paired bootstrap interval of ``metric(a) - metric(b)``, each averaged over seeds.
-
-    pred_a, pred_b: (N,) or (S, N) predictions of two arms on the same samples; row s of both comes
-    from the same seed (same initial weights, batches and validation split). Each resample draws
-    one set of engines and scores both arms on it, so engine-to-engine difficulty cancels. With
-    ``resample_seeds`` (and S > 1) it also draws S seed pairs with replacement, so that the
-    interval includes seed-to-seed training noise, not only the choice of test engines.
-    An interval containing 0 is "no measurable difference".
-    """
-    t, a = _seed_preds(y_true, pred_a)
-    _, b = _seed_preds(y_true, pred_b)
-    if a.shape != b.shape:
-        raise ValueError(f"pred_a and pred_b must have the same shape, got {a.shape} and {b.shape}")
-    per_a = lambda idx: np.array([metric(t[idx], row[idx]) for row in a])  # noqa: E731
-    per_b = lambda idx: np.array([metric(t[idx], row[idx]) for row in b])  # noqa: E731
-    if resample_seeds and a.shape[0] > 1:
-        return _bootstrap(
-            lambda idx, s: float(np.mean((per_a(idx) - per_b(idx))[s])), t.size, groups, n_boot, level, seed, a.shape[0]
-        )
-    return _bootstrap(lambda idx: float(np.mean(per_a(idx) - per_b(idx))), t.size, groups, n_boot, level, seed)
+    t, p = _pair(y_true, y_pred)
+    u = np.asarray(units)
+    if u.shape != t.shape:
+        raise ValueError(f"units must have the shape of y_true {t.shape}, got {u.shape}")
+    m = t <= NEAR_FAILURE
+    n = int(m.sum())
+    late = int(np.sum(p[m] - t[m] > LATE_BY))
+    return {
+        "nf_rmse_all": float(np.sqrt(np.mean((p[m] - t[m]) ** 2))) if n else float("nan"),
+        "late_count_all": late,
+        "late_share_all": late / n if n else float("nan"),
+        "n_windows": n,
+        "n_engines": int(np.unique(u[m]).size),
+    }

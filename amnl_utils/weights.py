@@ -1,4 +1,4 @@
-"""Per-sample weight schedules w(y) over the true RUL y (SPEC §2, §5 "14.2").
+"""Per-sample weight schedules w(y) over the true RUL y (§14.1 and §14.2 of the book).
 
 Every schedule maps a true RUL ``y`` (cycles, ``>= 0``) to a weight in ``[1, w_max]``: ``w_max`` at
 failure (``y = 0``), falling to 1 at ``y >= R_max`` (the clip floor: a healthy engine is never
@@ -18,8 +18,9 @@ from .constants import R_MAX, W_MAX
 
 #: Decay rate of the exponential schedule: ``exp(-EXP_RATE * y / R_max)`` (value at y = R_max ~ 0.7 %).
 EXP_RATE: float = 5.0
-#: Steepness of the sigmoid schedule in units of 1/R_max, centred at ``R_max / 2``.
+#: Steepness of the sigmoid schedule in units of 1/R_max, and its centre as a fraction of R_max.
 SIGMOID_STEEPNESS: float = 10.0
+SIGMOID_CENTRE: float = 0.5
 #: The step schedule gives ``w_max`` for ``y <= STEP_AT * R_max`` and 1 above.
 STEP_AT: float = 0.4
 
@@ -48,6 +49,17 @@ def check_rul(y: np.ndarray, name: str = "target") -> np.ndarray:
     return y
 
 
+def ramp(y, max_rul: float = R_MAX):
+    """The linear ramp ``clip(1 - y / max_rul, 0, 1)``: 1 at failure, 0 from ``max_rul`` on.
+
+    y: NumPy array or torch tensor of true RUL in cycles, any shape; the result has y's type, shape
+    and dtype. This is the one definition of the ramp: the NumPy weights, the PyTorch weights of
+    :mod:`amnl_utils.losses` and the payloads of the interactive figures all call it (the figures'
+    JavaScript is checked against it by a test). No validation here; callers check their input.
+    """
+    return (1.0 - y / max_rul).clip(0.0, 1.0)
+
+
 def _scale(shape: np.ndarray, w_max: float) -> np.ndarray:
     """Map a decay shape in ``[0, 1]`` (1 at failure) onto weights in ``[1, w_max]``."""
     return 1.0 + (w_max - 1.0) * shape
@@ -60,8 +72,7 @@ def linear_weight(y: np.ndarray, max_rul: float = R_MAX, w_max: float = W_MAX) -
     ``[1, w_max]``: ``w_max`` at ``y = 0``, 1 for ``y >= max_rul``.
     """
     check_schedule_args(max_rul, w_max)
-    y = check_rul(y)
-    return _scale(np.clip(1.0 - y / max_rul, 0.0, 1.0), w_max)
+    return _scale(ramp(check_rul(y), max_rul), w_max)
 
 
 def constant_weight(y: np.ndarray, max_rul: float = R_MAX, w_max: float = W_MAX) -> np.ndarray:
@@ -84,7 +95,7 @@ def exponential_weight(y: np.ndarray, max_rul: float = R_MAX, w_max: float = W_M
 
 
 def sigmoid_weight(y: np.ndarray, max_rul: float = R_MAX, w_max: float = W_MAX) -> np.ndarray:
-    """Logistic decay centred at ``max_rul / 2``, rescaled to hit ``w_max`` at 0 and 1 at ``max_rul``.
+    """Logistic decay centred at ``SIGMOID_CENTRE * max_rul``, rescaled to hit ``w_max`` at 0 and 1 at ``max_rul``.
 
     shape(y) = (s(y) - s(R)) / (s(0) - s(R)), s(y) = 1 / (1 + exp(a (y/R - 1/2))), a =
     ``SIGMOID_STEEPNESS``; clipped to 0 for ``y >= max_rul``.
@@ -95,7 +106,7 @@ def sigmoid_weight(y: np.ndarray, max_rul: float = R_MAX, w_max: float = W_MAX) 
     u = np.clip(y / max_rul, 0.0, 1.0)
 
     def s(v: np.ndarray | float) -> np.ndarray:
-        return 1.0 / (1.0 + np.exp(a * (np.asarray(v) - 0.5)))
+        return 1.0 / (1.0 + np.exp(a * (np.asarray(v) - SIGMOID_CENTRE)))
 
     shape = (s(u) - s(1.0)) / (s(0.0) - s(1.0))
     return _scale(shape, w_max)
@@ -107,6 +118,15 @@ def step_weight(y: np.ndarray, max_rul: float = R_MAX, w_max: float = W_MAX) -> 
     y = check_rul(y)
     return np.where(y <= STEP_AT * max_rul, float(w_max), 1.0)
 
+
+#: Shape parameters of each schedule beyond R_max and w_max, with their values (§14.2 counts them).
+SHAPE_PARAMETERS: dict[str, dict[str, float]] = {
+    "constant": {},
+    "linear": {},
+    "exponential": {"rate": EXP_RATE},
+    "sigmoid": {"steepness": SIGMOID_STEEPNESS, "centre (fraction of R_max)": SIGMOID_CENTRE},
+    "step": {"threshold (fraction of R_max)": STEP_AT},
+}
 
 #: Name -> schedule, in the order §14.2 presents them.
 SCHEDULES: dict[str, Callable[..., np.ndarray]] = {
@@ -129,8 +149,8 @@ def schedule(name: str) -> Callable[..., np.ndarray]:
 def mean_weight(y: np.ndarray, max_rul: float = R_MAX, w_max: float = W_MAX, name: str = "linear") -> float:
     """Average weight over a set of targets ``y`` (e.g. all training windows).
 
-    This is the *scale* AMNL adds on top of its tilt (SPEC §5 "A control"): the scaled-MSE control
-    multiplies plain MSE by exactly this number.
+    This is the *scale* AMNL adds on top of its tilt: the scaled-MSE control multiplies plain MSE by
+    exactly this number (§14.1, §14.4).
     """
     return float(np.mean(schedule(name)(y, max_rul=max_rul, w_max=w_max)))
 

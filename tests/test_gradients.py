@@ -12,10 +12,10 @@ def test_share_by_hand():
     # two near-failure samples (weights 2.0 and 1.88) and two healthy ones (weight 1)
     y = np.array([0.0, 15.0, 125.0, 125.0])
     share = gradient_share(y, w_max=2.0)
-    assert share["RUL <= 30"]["samples"] == 0.5
-    assert share["RUL <= 30"]["gradient"] == pytest.approx(3.88 / 5.88)
+    assert share["RUL ≤ 30"]["samples"] == 0.5
+    assert share["RUL ≤ 30"]["gradient"] == pytest.approx(3.88 / 5.88)
     assert share["RUL > 80"]["gradient"] == pytest.approx(2 / 5.88)
-    assert share["30 < RUL <= 80"] == {"samples": 0.0, "gradient": 0.0}
+    assert share["30 < RUL ≤ 80"] == {"samples": 0.0, "gradient": 0.0}
 
 
 def test_share_at_w_max_one_equals_sample_share():

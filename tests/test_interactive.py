@@ -54,10 +54,10 @@ def test_gradient_density_shares_match_gradients_module(y, w_max) -> None:
     np.testing.assert_allclose(amnl, ref["weighted"], atol=1e-7)
     np.testing.assert_array_equal(payload["counts"], ref["counts"])
     np.testing.assert_allclose(payload["edges"], ref["edges"])
-    # the near-failure numbers of the figure are gradient_share's "RUL <= 30" bucket
+    # the near-failure numbers of the figure are gradient_share's "RUL ≤ 30" bucket
     near = payload["near"]
     total = np.sum(payload["counts"]) + (w_max - 1) * np.sum(payload["ramp_sums"])
-    share = gradient_share(y, w_max=w_max)["RUL <= 30"]
+    share = gradient_share(y, w_max=w_max)["RUL ≤ 30"]
     assert near["count"] / np.sum(payload["counts"]) == pytest.approx(share["samples"])
     assert (near["count"] + (w_max - 1) * near["ramp_sum"]) / total == pytest.approx(share["gradient"], abs=1e-7)
 

@@ -1,4 +1,4 @@
-"""Metrics: hand-computed values, NASA table, bucket edges, bootstrap determinism, bad input."""
+"""Metrics: hand-computed values, NASA table, bucket edges, all-window near-failure metrics, bad input."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from amnl_utils import metrics as M
+from amnl_utils.constants import RUL_BUCKETS
 
 
 def test_rmse_hand_value():
@@ -32,21 +33,22 @@ def test_bucket_edges_are_inclusive_on_the_right():
     t = np.array([30.0, 30.5, 80.0, 80.5, 0.0])
     p = t + np.array([1.0, 2.0, 3.0, 4.0, 5.0])
     b = M.bucket_rmse(t, p)
-    assert b["<=30"]["n"] == 2 and b["30-80"]["n"] == 2 and b[">80"]["n"] == 1
-    assert b["<=30"]["rmse"] == pytest.approx(math.sqrt((1 + 25) / 2))
-    assert b[">80"]["rmse"] == pytest.approx(4.0)
+    assert b["le30"]["n"] == 2 and b["30_80"]["n"] == 2 and b["gt80"]["n"] == 1
+    assert b["le30"]["rmse"] == pytest.approx(math.sqrt((1 + 25) / 2))
+    assert b["gt80"]["rmse"] == pytest.approx(4.0)
+    assert list(b) == [key for key, *_ in RUL_BUCKETS]  # one definition of the buckets
 
 
 def test_empty_bucket_is_nan_not_error():
     b = M.bucket_rmse([100.0, 120.0], [90.0, 125.0])
-    assert b["<=30"]["n"] == 0 and math.isnan(b["<=30"]["rmse"])
+    assert b["le30"]["n"] == 0 and math.isnan(b["le30"]["rmse"])
 
 
 def test_near_failure_rmse_and_late_count():
     t = np.array([5.0, 30.0, 31.0, 100.0])
     p = np.array([20.0, 35.0, 60.0, 200.0])  # +15 late, +5, +29 (not near failure), +100
     assert M.near_failure_rmse(t, p) == pytest.approx(math.sqrt((225 + 25) / 2))
-    assert M.late_count(t, p) == 1  # only RUL 5 is > 10 late among RUL <= 30
+    assert M.late_count(t, p) == 1  # only RUL 5 is > 10 late among RUL ≤ 30
     assert M.late_count(t, t + 10.0) == 0  # exactly 10 late is not "more than 10"
 
 
@@ -62,37 +64,18 @@ def test_macro_f1_class_never_hit_counts_zero():
     assert M.macro_f1(np.array([0, 1]), np.array([0, 0])) == pytest.approx((2 / 3 + 0.0) / 2)
 
 
-def test_bootstrap_is_deterministic_and_brackets_the_estimate():
-    rng = np.random.default_rng(1)
-    t = rng.uniform(0, 125, 100)
-    p = t + rng.normal(0, 12, 100)
-    a = M.bootstrap_ci(M.rmse, t, p, n_boot=300, seed=3)
-    b = M.bootstrap_ci(M.rmse, t, p, n_boot=300, seed=3)
-    c = M.bootstrap_ci(M.rmse, t, p, n_boot=300, seed=4)
-    assert a == b and a != c
-    assert a[0] < M.rmse(t, p) < a[1]
-
-
-def test_bootstrap_groups_resample_whole_engines():
-    # two engines with constant errors 0 and 10: every resample's RMSE is one of 0, sqrt(50), 10
-    t = np.zeros(6)
-    p = np.array([0, 0, 0, 10, 10, 10.0])
-    lo, hi = M.bootstrap_ci(M.rmse, t, p, groups=np.array([1, 1, 1, 2, 2, 2]), n_boot=200)
-    assert lo == pytest.approx(0.0) and hi == pytest.approx(10.0)
-
-
-def test_bootstrap_over_seeds_averages_the_metric():
-    t = np.linspace(0, 120, 40)
-    P = np.stack([t + 5.0, t - 5.0])  # both seeds RMSE exactly 5 on every resample
-    assert M.bootstrap_ci(M.rmse, t, P, n_boot=50) == pytest.approx((5.0, 5.0))
-
-
-def test_paired_difference_interval():
-    t = np.linspace(0, 120, 50)
-    a, b = t + 3.0, t + 3.0
-    assert M.bootstrap_diff_ci(M.rmse, t, a, b, n_boot=50) == pytest.approx((0.0, 0.0))
-    lo, hi = M.bootstrap_diff_ci(M.rmse, t, t + 2.0, t + 6.0, n_boot=50)
-    assert lo == pytest.approx(-4.0) and hi == pytest.approx(-4.0)
+def test_near_failure_window_metrics_by_hand():
+    # engine 1: three windows at RUL 2, 1, 0; engine 2: one at 30; one healthy window ignored
+    t = np.array([2.0, 1.0, 0.0, 30.0, 90.0])
+    p = np.array([14.0, 1.0, 0.0, 30.0, 10.0])  # +12 (late), 0, 0, 0; the healthy -80 is ignored
+    out = M.near_failure_window_metrics(t, p, units=np.array([1, 1, 1, 2, 3]))
+    assert out["nf_rmse_all"] == pytest.approx(math.sqrt(144 / 4))
+    assert out["late_count_all"] == 1 and out["late_share_all"] == pytest.approx(0.25)
+    assert out["n_windows"] == 4 and out["n_engines"] == 2
+    with pytest.raises(ValueError, match="units"):
+        M.near_failure_window_metrics(t, p, units=np.array([1, 2]))
+    empty = M.near_failure_window_metrics(np.array([50.0]), np.array([40.0]), np.array([1]))
+    assert math.isnan(empty["nf_rmse_all"]) and empty["n_windows"] == 0
 
 
 @pytest.mark.parametrize(
