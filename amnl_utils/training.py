@@ -1,16 +1,27 @@
-"""Training one DualTaskModel on one subset with one RUL loss, under the book's protocol (SPEC §3, §4).
+"""Training one DualTaskModel on one subset with one RUL loss, under the book's protocol.
 
-* Adam(lr=1e-3), total loss ``0.5 · L_rul + 0.5 · CE`` (:class:`~amnl_utils.model.FixedWeightLoss`),
-  gradient clipping at max-norm 1.0.
-* The RUL loss is chosen by name: ``"mse"``, ``"scaled_mse"`` (MSE × the mean AMNL weight over the
-  *training* windows, the scale-only control) or ``"amnl"`` (:func:`moderate_weighted_mse_loss`).
-* An "epoch" is ``steps_per_epoch`` shuffled mini-batches (``None``: one full pass). After each
-  epoch the model is scored on the **validation engines** (RMSE on the capped RUL, the same
-  criterion for every arm, so selection does not favour one loss); the best epoch's weights are
-  kept, training stops after ``patience`` epochs without improvement. The test engines are
-  evaluated once, with the selected weights.
-* Everything random is seeded through :func:`amnl_utils.seeding.seed_everything`: for a given seed the
-  three arms start from the same initial weights and see the same batches.
+The Methods page of the book states the recipe; :class:`TrainConfig` holds every setting of it.
+
+* Total loss ``0.5 · L_rul + 0.5 · CE`` (:class:`~amnl_utils.model.FixedWeightLoss`). The RUL term
+  regresses ``y / rul_unit`` — prediction and target both in units of ``rul_unit`` cycles — so that
+  it is commensurate with the cross-entropy (in cycles² it would be ~10⁴ × the CE). At
+  ``rul_unit = R_max`` an RMSE of 15 cycles is a loss of about 0.014 against a CE of about 0.4;
+  the unit is a recipe choice, made on validation engines. Every number shown to a reader is in
+  cycles.
+* The RUL loss is chosen by name: ``"mse"``, ``"scaled_mse"`` (MSE × the mean weight of the
+  schedule over the *training* windows, the scale-only control) or ``"amnl"`` (the per-sample
+  weighted MSE with the plain batch mean; ``schedule="linear"`` is AMNL itself, the other schedules
+  of :data:`amnl_utils.weights.SCHEDULES` are the alternatives of §14.2).
+* Adam, a linear warm-up then cosine decay of the learning rate per step, gradient clipping at
+  ``clip_norm`` (the record says how often it bound). An epoch is one full shuffled pass over the
+  training windows.
+* After each epoch the model is scored on **all** windows of the validation engines (RMSE in
+  cycles, the same criterion for every arm); the best epoch's weights are kept and training stops
+  after ``patience`` epochs without improvement. The test engines are evaluated once, with the
+  selected weights: their last windows, and every test window whose true RUL is known to be ≤ 30.
+* Everything random is seeded through :func:`amnl_utils.seeding.seed_everything`: for a given seed
+  all arms start from the same initial weights, hold out the same validation engines and see the
+  same batches. On one machine, with one thread, a run is bit-for-bit repeatable.
 """
 
 from __future__ import annotations
@@ -18,61 +29,102 @@ from __future__ import annotations
 import copy
 import math
 import os
+import platform
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable
 
 import numpy as np
-import torch
 
 from . import metrics as M
-from .constants import R_MAX, W_MAX
-from .losses import moderate_weighted_mse_loss, scaled_mse_loss
-from .model import DualTaskModel, FixedWeightLoss, parameter_table, preset_summary
+from ._optional import require
+from .constants import R_MAX, W_MAX, WINDOW
+from .losses import moderate_weighted_mse_loss, scaled_mse_loss, weighted_mse_loss
+from .model import RUL_SCALE, DualTaskModel, FixedWeightLoss, parameter_table, preset_summary
 from .seeding import seed_everything
-from .weights import mean_weight
+from .weights import SCHEDULES, mean_weight, schedule
+
+torch = require("torch", "training")
 
 #: The RUL losses a run can use, by name.
 RUL_LOSSES: tuple[str, ...] = ("mse", "scaled_mse", "amnl")
+#: Learning-rate schedules: constant, or linear warm-up followed by cosine decay.
+LR_SCHEDULES: tuple[str, ...] = ("constant", "cosine")
+#: Submodules of the shared trunk (both heads read its output z); the gradient balance is measured here.
+TRUNK: tuple[str, ...] = ("cnn", "bilstm", "attention", "attn_norm", "funnel")
 
 
 @dataclass(frozen=True)
 class TrainConfig:
     """Everything that defines one training run (recorded verbatim in its result file).
 
-    steps_per_epoch: mini-batches per epoch (``None`` = one full pass over the training windows).
-    max_val_windows: score validation on at most this many windows (a fixed seeded subset of the
-    validation engines' windows; ``None`` = all) to keep the per-epoch check cheap on a CPU.
+    Units: ``window`` and ``rul_unit`` (the unit of the regressed RUL) in cycles; ``max_epochs``, ``warmup_epochs`` and ``patience`` in full passes
+    over the training windows; ``lr`` the peak learning rate, decayed by cosine to
+    ``lr * lr_final`` at ``max_epochs``. ``ema_decay > 0`` validates, selects and tests an
+    exponential moving average of the weights (updated after every step) instead of the raw
+    weights; 0 turns it off. ``schedule`` and ``w_max`` define the weights of
+    ``"amnl"`` and the factor of ``"scaled_mse"`` (the mean weight of that schedule); MSE ignores
+    them. ``evaluate_test=False`` (the tuning grids) never reads the test engines: the record then
+    holds no test metrics and no test predictions. ``max_steps_per_epoch`` caps an epoch's
+    mini-batches (smoke tests only). ``dropout`` overrides the preset's rate when not ``None``.
     """
 
     subset: str = "FD001"
     loss: str = "mse"
     w_max: float = W_MAX
+    schedule: str = "linear"
     preset: str = "compact"
     seed: int = 0
+    window: int = WINDOW
+    cycle_feature: bool = False
+    rul_unit: float = R_MAX
+    dropout: float | None = None
     batch_size: int = 256
     lr: float = 1e-3
-    max_epochs: int = 25
-    steps_per_epoch: int | None = 50
-    patience: int = 8
+    lr_schedule: str = "cosine"
+    warmup_epochs: float = 1.0
+    lr_final: float = 0.01
+    weight_decay: float = 0.0
+    ema_decay: float = 0.0
+    max_epochs: int = 30
+    patience: int = 10
     clip_norm: float = 1.0
     rul_weight: float = 0.5
     health_weight: float = 0.5
     val_fraction: float = 0.2
-    max_val_windows: int | None = 4096
     max_rul: float = R_MAX
+    evaluate_test: bool = True
+    max_steps_per_epoch: int | None = None
 
     def __post_init__(self) -> None:
         if self.loss not in RUL_LOSSES:
             raise ValueError(f"unknown RUL loss {self.loss!r}; choose one of {list(RUL_LOSSES)}")
-        for name in ("batch_size", "max_epochs", "patience"):
+        if self.schedule not in SCHEDULES:
+            raise ValueError(f"unknown weight schedule {self.schedule!r}; choose one of {list(SCHEDULES)}")
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise ValueError(f"unknown lr_schedule {self.lr_schedule!r}; choose one of {list(LR_SCHEDULES)}")
+        for name in ("batch_size", "max_epochs", "patience", "window"):
             v = getattr(self, name)
-            if not isinstance(v, int) or v < 1:
+            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
                 raise ValueError(f"{name} must be a positive integer, got {v!r}")
-        if self.steps_per_epoch is not None and (not isinstance(self.steps_per_epoch, int) or self.steps_per_epoch < 1):
-            raise ValueError(f"steps_per_epoch must be a positive integer or None, got {self.steps_per_epoch!r}")
+        m = self.max_steps_per_epoch
+        if m is not None and (not isinstance(m, int) or m < 1):
+            raise ValueError(f"max_steps_per_epoch must be a positive integer or None, got {m!r}")
         if not (self.lr > 0 and self.clip_norm > 0):
             raise ValueError(f"lr and clip_norm must be > 0, got lr={self.lr}, clip_norm={self.clip_norm}")
+        if not (np.isfinite(self.rul_unit) and self.rul_unit > 0):
+            raise ValueError(f"rul_unit must be a finite number of cycles > 0, got {self.rul_unit!r}")
+        if self.dropout is not None and not 0 <= self.dropout < 1:
+            raise ValueError(f"dropout must be in [0, 1) or None, got {self.dropout!r}")
+        if not 0 <= self.ema_decay < 1:
+            raise ValueError(f"ema_decay must be in [0, 1) (0 = off), got {self.ema_decay!r}")
+        if not (0 <= self.warmup_epochs < self.max_epochs and 0 < self.lr_final <= 1 and self.weight_decay >= 0):
+            raise ValueError(
+                "need 0 <= warmup_epochs < max_epochs, 0 < lr_final <= 1 and weight_decay >= 0, got "
+                f"{self.warmup_epochs}, {self.lr_final}, {self.weight_decay}"
+            )
+        if not (np.isfinite(self.w_max) and self.w_max >= 1):
+            raise ValueError(f"w_max must be a finite number >= 1, got {self.w_max!r}")
 
 
 def default_device() -> torch.device:
@@ -93,45 +145,87 @@ def set_threads(n: int | None = None) -> int:
     return n
 
 
+def keep_freed_memory() -> bool:
+    """Ask glibc's allocator to keep freed memory instead of returning it to the system.
+
+    A training step allocates and frees the same few-megabyte buffers every time; when glibc hands
+    them back to the kernel, each step pays page faults to zero them again. This changes no number,
+    only speed. Returns whether the call took effect (False on a non-glibc system).
+    """
+    if platform.system() != "Linux":
+        return False
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return False
+    m_trim_threshold, m_mmap_threshold = -1, -3
+    ok_trim = libc.mallopt(m_trim_threshold, 1 << 30)
+    ok_mmap = libc.mallopt(m_mmap_threshold, 1 << 25)  # 32 MiB, glibc's largest allowed value
+    return bool(ok_trim and ok_mmap)
+
+
+def sample_weights(target: torch.Tensor, name: str, max_rul: float, w_max: float) -> torch.Tensor:
+    """Per-sample weights of any schedule of :data:`amnl_utils.weights.SCHEDULES` for a target batch.
+
+    target: (B,) true RUL, in the same unit as ``max_rul``. The NumPy schedule is the one
+    definition; this evaluates it and returns a tensor of target's dtype and device (no gradient).
+    """
+    y = target.detach().cpu().double().numpy()
+    w = schedule(name)(y, max_rul=max_rul, w_max=w_max)
+    return torch.from_numpy(w).to(device=target.device, dtype=target.dtype)
+
+
 def make_rul_loss(
-    name: str, y_train: np.ndarray, w_max: float = W_MAX, max_rul: float = R_MAX
+    name: str,
+    y_train: np.ndarray,
+    w_max: float = W_MAX,
+    max_rul: float = R_MAX,
+    schedule_name: str = "linear",
+    unit: float = 1.0,
 ) -> tuple[Callable[[torch.Tensor, torch.Tensor], torch.Tensor], float]:
     """The RUL loss ``f(pred, target) -> 0-d tensor`` for a name, and its scale.
 
-    y_train: (N,) capped RUL of all training windows, cycles. ``scale`` is the mean AMNL weight over
-    them (``weights.mean_weight``; about 1.36 on FD001 at w_max = 2): the factor of the
-    ``scaled_mse`` control. It is returned for every arm so that it is recorded everywhere.
+    y_train: (N,) capped RUL of all training windows, cycles. ``unit``: the unit of ``pred`` and
+    ``target`` in cycles (1 for cycles; training uses ``R_MAX``, i.e. both divided by 125, so that
+    the weight ramp ends at ``max_rul / unit``). ``scale`` is the mean weight of the schedule over
+    the training windows (``weights.mean_weight``; about 1.36 on FD001 for AMNL at w_max = 2): the
+    factor of the ``scaled_mse`` control. It is returned for every arm so that it is recorded
+    everywhere.
     """
-    scale = mean_weight(y_train, max_rul=max_rul, w_max=w_max)
+    scale = mean_weight(y_train, max_rul=max_rul, w_max=w_max, name=schedule_name)
+    r = max_rul / unit
     if name == "mse":
         return (lambda p, t: torch.nn.functional.mse_loss(p, t)), scale
     if name == "scaled_mse":
         return (lambda p, t: scaled_mse_loss(p, t, scale)), scale
+    if name == "amnl" and schedule_name == "linear":
+        return (lambda p, t: moderate_weighted_mse_loss(p, t, max_rul=r, w_max=w_max)), scale
     if name == "amnl":
-        return (lambda p, t: moderate_weighted_mse_loss(p, t, max_rul=max_rul, w_max=w_max)), scale
+        return (lambda p, t: weighted_mse_loss(p, t, sample_weights(t, schedule_name, r, w_max))), scale
     raise ValueError(f"unknown RUL loss {name!r}; choose one of {list(RUL_LOSSES)}")
 
 
 @torch.no_grad()
-def predict(model: DualTaskModel, X: np.ndarray, batch_size: int = 4096) -> tuple[np.ndarray, np.ndarray]:
-    """Predictions in eval mode. X: (N, T, F). Returns rul (N,) float64 cycles, health (N,) int64 class."""
+def predict(
+    model: DualTaskModel, X: np.ndarray, batch_size: int = 4096, max_rul: float = R_MAX
+) -> tuple[np.ndarray, np.ndarray]:
+    """Predictions in eval mode. X: (N, T, F). Returns rul (N,) float64 cycles, health (N,) int64 class.
+
+    The RUL is clipped to ``[0, max_rul]``: every true (capped) label lies there, so the clip can
+    only shrink an error.
+    """
     model.eval()
     dev = next(model.parameters()).device
     ruls, hs = [], []
     for i in range(0, len(X), batch_size):
         r, logits = model(torch.as_tensor(X[i : i + batch_size], device=dev))
-        ruls.append(r.double().cpu().numpy())
+        ruls.append(r.clamp(0.0, max_rul).double().cpu().numpy())
         hs.append(logits.argmax(1).cpu().numpy())
+    if not ruls:
+        return np.empty(0), np.empty(0, np.int64)
     return np.concatenate(ruls), np.concatenate(hs).astype(np.int64)
-
-
-def evaluate(model: DualTaskModel, X: np.ndarray, y: np.ndarray, h: np.ndarray) -> dict[str, Any]:
-    """All metrics of :mod:`amnl_utils.metrics` on one split: RUL metrics plus health acc / macro-F1."""
-    rul, hp = predict(model, X)
-    out = M.rul_metrics(y, rul)
-    out["health_acc"] = M.accuracy(h, hp)
-    out["health_f1"] = M.macro_f1(h, hp)
-    return out
 
 
 @dataclass
@@ -142,6 +236,26 @@ class TrainResult:
     record: dict[str, Any] = field(default_factory=dict)
 
 
+def trunk_parameters(model: DualTaskModel) -> list[torch.Tensor]:
+    """The trainable parameters of the shared trunk (:data:`TRUNK`), in module order."""
+    return [p for name in TRUNK for p in getattr(model, name).parameters() if p.requires_grad]
+
+
+def gradient_balance(
+    model: DualTaskModel, rul_term: torch.Tensor, ce_term: torch.Tensor
+) -> tuple[float, float]:
+    """Norms of the trunk gradient coming from each weighted term: ``(|∇ rul_term|, |∇ ce_term|)``.
+
+    rul_term, ce_term: the two 0-d summands of the total loss (already multiplied by their fixed
+    weights), with their graph retained. Reads the gradients without touching ``.grad``.
+    """
+    params = trunk_parameters(model)
+    g_rul = torch.autograd.grad(rul_term, params, retain_graph=True)
+    g_ce = torch.autograd.grad(ce_term, params, retain_graph=True)
+    norm = lambda gs: float(torch.sqrt(sum((g.double() ** 2).sum() for g in gs)))  # noqa: E731
+    return norm(g_rul), norm(g_ce)
+
+
 def train_step(
     model: DualTaskModel,
     batch: tuple[torch.Tensor, torch.Tensor, torch.Tensor],
@@ -149,21 +263,64 @@ def train_step(
     combine: FixedWeightLoss,
     optimizer: torch.optim.Optimizer,
     clip_norm: float = 1.0,
+    measure_balance: bool = False,
+    unit: float = RUL_SCALE,
 ) -> dict[str, float]:
     """One optimisation step on a batch ``(x (B,T,F), y (B,) cycles, h (B,) class)``.
 
-    Returns the step's ``loss``, ``rul_loss``, ``ce`` and the gradient norm before clipping.
+    The RUL loss sees the prediction and the target in units of ``unit`` cycles (default R_max; the
+    loss must be built for the same unit, see :func:`make_rul_loss`). Returns the step's ``loss``,
+    ``rul_loss`` (in units²), ``ce``, the gradient norm before clipping and
+    whether the clip bound; with ``measure_balance`` also ``balance_rul``/``balance_ce``, the trunk
+    gradient norms of the two weighted terms (:func:`gradient_balance`). A non-finite loss skips
+    the update and returns ``finite = False``.
     """
     model.train()
     x, y, h = batch
-    pred, logits = model(x)
-    l_rul = rul_loss(pred, y)
+    pred, logits = model.forward_scaled(x)  # RUL in units of RUL_SCALE
+    if unit != RUL_SCALE:
+        pred = pred * (RUL_SCALE / unit)
+    l_rul = rul_loss(pred, y / unit)
     total, ce = combine(l_rul, logits, h)
+    out = {"loss": total.item(), "rul_loss": l_rul.item(), "ce": ce.item()}
+    if not math.isfinite(out["loss"]):
+        return {**out, "grad_norm": float("nan"), "clipped": False, "finite": False}
+    if measure_balance:
+        out["balance_rul"], out["balance_ce"] = gradient_balance(
+            model, combine.rul_weight * l_rul, combine.health_weight * ce
+        )
     optimizer.zero_grad(set_to_none=True)
     total.backward()
-    gnorm = torch.nn.utils.clip_grad_norm_(model.parameters(), clip_norm)
+    gnorm = float(torch.nn.utils.clip_grad_norm_(model.parameters(), clip_norm))
     optimizer.step()
-    return {"loss": total.item(), "rul_loss": l_rul.item(), "ce": ce.item(), "grad_norm": gnorm.item()}
+    return {**out, "grad_norm": gnorm, "clipped": gnorm > clip_norm, "finite": math.isfinite(gnorm)}
+
+
+def lr_lambda(cfg: TrainConfig, steps_per_epoch: int) -> Callable[[int], float]:
+    """Multiplier of ``cfg.lr`` at optimiser step ``k`` (0-based): linear warm-up over
+    ``warmup_epochs`` passes, then cosine decay to ``lr_final`` at ``max_epochs`` passes."""
+    total = cfg.max_epochs * steps_per_epoch
+    warm = int(round(cfg.warmup_epochs * steps_per_epoch))
+
+    def f(k: int) -> float:
+        if cfg.lr_schedule == "constant":
+            return 1.0
+        if k < warm:
+            return (k + 1) / warm
+        progress = min(1.0, (k - warm) / max(1, total - warm))
+        return cfg.lr_final + (1.0 - cfg.lr_final) * 0.5 * (1.0 + math.cos(math.pi * progress))
+
+    return f
+
+
+def prepare_for(cfg: TrainConfig, data_dir: str | None = None):
+    """The :class:`~amnl_utils.data.PreparedData` a config asks for (its split seed is the run's seed)."""
+    from .data import prepare
+
+    return prepare(
+        cfg.subset, window=cfg.window, max_rul=cfg.max_rul, val_fraction=cfg.val_fraction, seed=cfg.seed,
+        data_dir=data_dir, cycle_feature=cfg.cycle_feature,
+    )
 
 
 def train(
@@ -174,69 +331,90 @@ def train(
     progress: bool = True,
     threads: int | None = None,
     device: torch.device | str | None = None,
-    max_batches: int | None = None,
 ) -> TrainResult:
     """Train one run and evaluate it once on the test engines with the selected weights.
 
-    data: a :class:`amnl_utils.data.PreparedData` (prepared here with ``cfg.seed`` as split seed if
-    ``None``). max_batches: stop every epoch after this many batches (for smoke tests only).
-    The record holds the config, the loss scale, per-epoch curves, best epoch, test metrics and the
-    per-engine test predictions.
+    data: a :class:`amnl_utils.data.PreparedData` matching ``cfg`` (prepared here if ``None``).
+    The record holds the config, the loss scale, per-epoch curves, the stopping point, test metrics
+    and the per-engine test predictions (last windows and near-failure windows).
     """
     t0 = time.perf_counter()
     n_threads = set_threads(threads)
+    keep_freed_memory()
     dev = torch.device(device) if device is not None else default_device()
     if data is None:
-        from .data import prepare
-
-        data = prepare(cfg.subset, max_rul=cfg.max_rul, val_fraction=cfg.val_fraction, seed=cfg.seed, data_dir=data_dir)
+        data = prepare_for(cfg, data_dir)
     if data.subset != cfg.subset:
         raise ValueError(f"data is {data.subset} but the config asks for {cfg.subset}")
+    if data.X_train.shape[1] != cfg.window:
+        raise ValueError(f"data has windows of {data.X_train.shape[1]} cycles but the config asks for {cfg.window}")
 
-    rng = seed_everything(cfg.seed)
-    model = DualTaskModel(cfg.preset, n_features=data.X_train.shape[2]).to(dev)
-    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-    rul_loss, scale = make_rul_loss(cfg.loss, data.y_train, w_max=cfg.w_max, max_rul=cfg.max_rul)
+    seed_everything(cfg.seed)
+    model = DualTaskModel(cfg.preset, n_features=data.X_train.shape[2], dropout=cfg.dropout).to(dev)
+    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    rul_loss, scale = make_rul_loss(
+        cfg.loss, data.y_train, w_max=cfg.w_max, max_rul=cfg.max_rul, schedule_name=cfg.schedule, unit=cfg.rul_unit
+    )
     combine = FixedWeightLoss(cfg.rul_weight, cfg.health_weight)
 
     Xtr = torch.as_tensor(data.X_train, device=dev)
     ytr = torch.as_tensor(data.y_train, device=dev)
     htr = torch.as_tensor(data.h_train, device=dev)
-    n_val = len(data.y_val)
-    vidx = np.arange(n_val)
-    if cfg.max_val_windows is not None and n_val > cfg.max_val_windows:
-        vidx = np.sort(rng.choice(n_val, size=cfg.max_val_windows, replace=False))
-    Xva, yva = data.X_val[vidx], data.y_val[vidx]
     gen = torch.Generator().manual_seed(cfg.seed)
-    full = math.ceil(len(ytr) / cfg.batch_size)
-    steps = full if cfg.steps_per_epoch is None else cfg.steps_per_epoch
-    if max_batches is not None:
-        steps = min(steps, max_batches)
+    steps = math.ceil(len(ytr) / cfg.batch_size)
+    if cfg.max_steps_per_epoch is not None:
+        steps = min(steps, cfg.max_steps_per_epoch)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda(cfg, steps))
+
+    ema = WeightAverage(model, cfg.ema_decay) if cfg.ema_decay > 0 else None
+    scored = ema.model if ema is not None else model  # the weights that are validated and kept
 
     curves: list[dict[str, float]] = []
     best = {"epoch": 0, "val_rmse": float("inf")}
-    best_state = copy.deepcopy(model.state_dict())
-    since_best = 0
-    perm = torch.randperm(len(ytr), generator=gen)
-    pos = 0
+    best_state = copy.deepcopy(scored.state_dict())
+    since_best, diverged, n_clipped, n_steps = 0, False, 0, 0
     bar = _progress(cfg, progress)
     for epoch in range(1, cfg.max_epochs + 1):
+        perm = torch.randperm(len(ytr), generator=gen)
         sums = {"loss": 0.0, "rul_loss": 0.0, "ce": 0.0, "grad_norm": 0.0}
-        for _ in range(steps):
-            if pos >= len(perm):  # next pass over the data, reshuffled
-                perm, pos = torch.randperm(len(ytr), generator=gen), 0
-            idx = perm[pos : pos + cfg.batch_size].to(dev)
-            pos += cfg.batch_size
-            out = train_step(model, (Xtr[idx], ytr[idx], htr[idx]), rul_loss, combine, optimizer, cfg.clip_norm)
-            for k in sums:
-                sums[k] += out[k]
-        val_pred, _ = predict(model, Xva)
-        val_rmse = M.rmse(yva, val_pred)
-        row = {"epoch": epoch, **{f"train_{k}": v / steps for k, v in sums.items()}, "val_rmse": val_rmse}
+        gmax, clipped, balance = 0.0, 0, {}
+        for k in range(steps):
+            idx = perm[k * cfg.batch_size : (k + 1) * cfg.batch_size].to(dev)
+            out = train_step(
+                model, (Xtr[idx], ytr[idx], htr[idx]), rul_loss, combine, optimizer, cfg.clip_norm,
+                measure_balance=(k == 0), unit=cfg.rul_unit,
+            )
+            if not out["finite"]:
+                diverged = True
+                break
+            scheduler.step()
+            if ema is not None:
+                ema.update(model)
+            for key in sums:
+                sums[key] += out[key]
+            gmax = max(gmax, out["grad_norm"])
+            clipped += int(out["clipped"])
+            if k == 0:
+                balance = {"balance_rul": out["balance_rul"], "balance_ce": out["balance_ce"]}
+        if diverged:
+            break
+        n_clipped += clipped
+        n_steps += steps
+        val_pred, _ = predict(scored, data.X_val, max_rul=cfg.max_rul)
+        val_rmse = M.rmse(data.y_val, val_pred)
+        row = {
+            "epoch": epoch,
+            "lr": optimizer.param_groups[0]["lr"],
+            **{f"train_{key}": v / steps for key, v in sums.items()},
+            "grad_norm_max": gmax,
+            "clipped_fraction": clipped / steps,
+            **balance,
+            "val_rmse": val_rmse,
+        }
         curves.append(row)
         if val_rmse < best["val_rmse"]:
             best = {"epoch": epoch, "val_rmse": val_rmse}
-            best_state = copy.deepcopy(model.state_dict())
+            best_state = copy.deepcopy(scored.state_dict())
             since_best = 0
         else:
             since_best += 1
@@ -249,28 +427,70 @@ def train(
         bar.close()
 
     model.load_state_dict(best_state)
-    test_rul, test_h = predict(model, data.X_test)
-    test = M.rul_metrics(data.y_test, test_rul)
-    test["health_acc"] = M.accuracy(data.h_test, test_h)
-    test["health_f1"] = M.macro_f1(data.h_test, test_h)
-    val_rul, val_h = predict(model, data.X_val)
-    val = {"rmse": M.rmse(data.y_val, val_rul), "health_acc": M.accuracy(data.h_val, val_h)}
-
     record = {
         "config": asdict(cfg),
-        "model": {**preset_summary(cfg.preset), "parameters": parameter_table(model)},
+        "model": {**preset_summary(cfg.preset), "dropout": model.config.dropout, "n_features": int(data.X_train.shape[2]),
+                  "parameters": parameter_table(model)},
         "loss_scale": scale,
         "stopping": {
             "epochs_run": len(curves),
             "best_epoch": best["epoch"],
             "best_val_rmse": best["val_rmse"],
             "hit_max_epochs": len(curves) == cfg.max_epochs and since_best < cfg.patience,
+            "diverged": diverged,
             "steps_per_epoch": steps,
-            "windows_per_epoch": min(steps * cfg.batch_size, len(ytr)) if cfg.steps_per_epoch is None else steps * cfg.batch_size,
             "train_windows": int(len(ytr)),
-            "val_windows_scored_per_epoch": int(len(vidx)),
+            "val_windows": int(len(data.y_val)),
         },
+        "clipped_fraction": n_clipped / n_steps if n_steps else float("nan"),
         "curves": curves,
+        **evaluate_selected(model, data, cfg.max_rul, test=cfg.evaluate_test),
+        "device": str(dev),
+        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+        "threads": n_threads,
+        "wall_s": time.perf_counter() - t0,
+    }
+    return TrainResult(model=model, record=record)
+
+
+class WeightAverage:
+    """Exponential moving average of a model's weights: ``avg ← decay · avg + (1 - decay) · w``
+    after every step; buffers (BatchNorm statistics) are copied. ``model`` holds the average."""
+
+    def __init__(self, model: DualTaskModel, decay: float) -> None:
+        self.decay = float(decay)
+        self.model = copy.deepcopy(model)
+        for p in self.model.parameters():
+            p.requires_grad_(False)
+
+    @torch.no_grad()
+    def update(self, model: DualTaskModel) -> None:
+        avg = list(self.model.parameters())
+        torch._foreach_lerp_(avg, [p.detach() for p in model.parameters()], 1.0 - self.decay)
+        for b_avg, b in zip(self.model.buffers(), model.buffers()):
+            b_avg.copy_(b)
+
+
+def evaluate_selected(model: DualTaskModel, data: Any, max_rul: float = R_MAX, test: bool = True) -> dict[str, Any]:
+    """Validation and test metrics of the selected model, and its per-engine test predictions.
+
+    Returns ``{"val": …, "test": …, "predictions": …}``: ``test`` holds the last-window metrics of
+    :func:`amnl_utils.metrics.rul_metrics`, health accuracy and macro-F1, and the near-failure
+    metrics over every test window with true RUL ≤ 30 (``*_all``); ``predictions`` the last-window
+    predictions per engine and, under ``"nf"``, the near-failure windows' (rounded to 1e-4 cycles).
+    With ``test=False`` both are ``None`` and the test windows are never read.
+    """
+    val_rul, val_h = predict(model, data.X_val, max_rul=max_rul)
+    val = {"rmse": M.rmse(data.y_val, val_rul), "health_acc": M.accuracy(data.h_val, val_h)}
+    if not test:
+        return {"val": val, "test": None, "predictions": None}
+    test_rul, test_h = predict(model, data.X_test, max_rul=max_rul)
+    test = M.rul_metrics(data.y_test, test_rul)
+    test["health_acc"] = M.accuracy(data.h_test, test_h)
+    test["health_f1"] = M.macro_f1(data.h_test, test_h)
+    nf_rul, _ = predict(model, data.X_test_nf, max_rul=max_rul)
+    test.update(M.near_failure_window_metrics(data.y_test_nf, nf_rul, data.units_test_nf))
+    return {
         "val": val,
         "test": test,
         "predictions": {
@@ -279,12 +499,13 @@ def train(
             "y_pred": [round(float(v), 4) for v in test_rul],
             "h_true": [int(v) for v in data.h_test],
             "h_pred": [int(v) for v in test_h],
+            "nf": {
+                "unit": [int(u) for u in data.units_test_nf],
+                "y_true": [float(v) for v in data.y_test_nf],
+                "y_pred": [round(float(v), 4) for v in nf_rul],
+            },
         },
-        "device": str(dev),
-        "threads": n_threads,
-        "wall_s": time.perf_counter() - t0,
     }
-    return TrainResult(model=model, record=record)
 
 
 def _progress(cfg: TrainConfig, enabled: bool):
@@ -292,4 +513,5 @@ def _progress(cfg: TrainConfig, enabled: bool):
         return None
     from tqdm.auto import tqdm
 
-    return tqdm(total=cfg.max_epochs, desc=f"{cfg.subset} {cfg.loss} s{cfg.seed}", unit="ep", leave=False)
+    label = cfg.loss if cfg.loss == "mse" else f"{cfg.loss} {cfg.schedule} w{cfg.w_max:g}"
+    return tqdm(total=cfg.max_epochs, desc=f"{cfg.subset} {label} s{cfg.seed}", unit="pass", leave=False)
