@@ -1,24 +1,20 @@
-"""Named grids of training runs: run once, cache one JSON file per run, aggregate into tables (SPEC §6).
+"""Named grids of training runs: run once, cache one JSON file per run, aggregate into tables.
 
-Command line::
+Command line (``--results DIR`` or ``$AMNL_RESULTS`` choose the results folder; default: the
+repository's ``results/``)::
 
     python -m amnl_utils.experiments list
-    python -m amnl_utils.experiments run --grid headline [--results results] [--jobs 2]
-    python -m amnl_utils.experiments aggregate --grid headline [--results results]
+    python -m amnl_utils.experiments status    --grid headline
+    python -m amnl_utils.experiments run       --grid headline --jobs 2 [--aggregate]
+    python -m amnl_utils.experiments aggregate --grid headline [--partial]
+    python -m amnl_utils.experiments rerun     results/runs/FD001/mse_s0_<id>.json --out /tmp/check
+    python -m amnl_utils.experiments verify    --grid headline --sample 3
 
-``run`` is resumable: a run whose result file exists is skipped. Each file is written atomically
-(temporary file in the same folder, then ``os.replace``), so an interrupted run leaves no partial
-file. ``aggregate`` writes ``summary.csv`` / ``summary.json`` (per subset × arm: mean ± std over
-seeds and an engine-level bootstrap 95 % interval) and ``comparisons.csv`` (each arm minus MSE,
-paired engine-level bootstrap interval) next to the run files.
-
-How the intervals are made (the notebooks say the same): the point estimate is the mean over seeds
-of the metric on the last-cycle test predictions. The interval resamples the **test engines** with
-replacement (1,000 times, seeded) and recomputes that mean over seeds on each resample; its spread is
-the uncertainty that comes from which engines happen to be in the test set. ``std`` is the separate
-seed-to-seed spread (ddof = 1). A comparison (arm − MSE) is a paired bootstrap that resamples the
-same test engines *and* the same seeds for both arms, so its interval holds both sources of noise;
-a difference whose 95 % interval contains 0 is reported as "no measurable difference".
+``run`` is resumable: a run whose file exists and was made by the current training code is
+skipped; a missing, cut-off (corrupt) or stale file is (re-)run. Each run is a separate process
+with one torch thread, started with the instruction to die with its parent, and writes its file
+atomically. ``aggregate`` refuses a grid with missing or stale runs unless ``--partial`` is given,
+and then marks its tables. The statistics are those of :mod:`amnl_utils.stats`.
 """
 
 from __future__ import annotations
@@ -28,104 +24,182 @@ import datetime as _dt
 import json
 import os
 import platform
+import signal
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
 from . import metrics as M
-from .constants import SUBSETS, W_MAX
+from . import results as R
+from . import stats as S
+from .constants import SUBSETS
 from .training import TrainConfig
 
-#: Result files of a grid live in ``<results>/<grid>/<subset>/<arm>_s<seed>.json``.
-DEFAULT_RESULTS = Path("results")
-#: Bootstrap resamples for the aggregate intervals.
-N_BOOT: int = 1000
+# --------------------------------------------------------------------------- the recipe
+
+#: Settings shared by every final grid. Each was chosen on validation engines only; the tuning
+#: grids below hold the evidence and :data:`TUNING_LOG` the decisions (the book shows both).
+BASE: dict[str, Any] = {
+    "preset": "compact",
+    "batch_size": 256,
+    "lr": 1e-3,
+    "lr_schedule": "cosine",
+    "warmup_epochs": 1.0,
+    "lr_final": 0.01,
+    "clip_norm": 1.0,
+}
+#: Per-subset settings of the recipe (window in cycles, budget and patience in full passes).
+RECIPE: dict[str, dict[str, Any]] = {
+    "FD001": {"window": 30, "max_epochs": 30, "patience": 10, "cycle_feature": False},
+    "FD002": {"window": 30, "max_epochs": 30, "patience": 10, "cycle_feature": False},
+    "FD003": {"window": 30, "max_epochs": 30, "patience": 10, "cycle_feature": False},
+    "FD004": {"window": 30, "max_epochs": 30, "patience": 10, "cycle_feature": False},
+}
+#: Seeds of every final grid (the book draws conclusions only from grids with at least 10).
+SEEDS: tuple[int, ...] = tuple(range(10))
+#: The multi-condition subset of the §14.2 and §14.3 grids (beside FD001).
+SECOND_SUBSET: str = "FD002"
+
+
+def recipe(subset: str, **overrides: Any) -> TrainConfig:
+    """The final recipe's :class:`TrainConfig` for a subset, with ``overrides`` (loss, seed, …)."""
+    return TrainConfig(**{**BASE, **RECIPE[subset], "subset": subset, **overrides})
+
+
+# --------------------------------------------------------------------------- grids
 
 
 @dataclass(frozen=True)
 class RunSpec:
-    """One run of a grid: its arm name (``mse``, ``scaled_mse``, ``amnl``) and its full config."""
+    """One run of a grid: its arm (a label within the grid) and its full config."""
 
     arm: str
     config: TrainConfig
-    max_batches: int | None = None  # smoke grids only
 
-    @property
-    def relpath(self) -> Path:
-        return Path(self.config.subset) / f"{self.arm}_s{self.config.seed}.json"
+    def path(self, root: Path | str) -> Path:
+        return R.run_path(root, self.config)
 
 
-def arm_configs(w_max: float = W_MAX) -> dict[str, dict[str, Any]]:
-    """The three arms of every AMNL comparison (SPEC §5 "A control"): MSE, scaled MSE, AMNL."""
+@dataclass(frozen=True)
+class Grid:
+    """A named list of runs, the pairs of arms its tables compare, and what it is for."""
+
+    name: str
+    about: str
+    make: Callable[[], list[RunSpec]]
+    pairs: tuple[tuple[str, str], ...] = ()
+    tuning: bool = False
+    arms: tuple[str, ...] = field(default=())
+
+    def runs(self) -> list[RunSpec]:
+        return self.make()
+
+
+def _product(subsets: Iterable[str], seeds: Iterable[int], arms: dict[str, Callable[[str, int], TrainConfig]]) -> list[RunSpec]:
+    # seed-major: a partial grid still has every subset × arm for its first seeds
+    return [RunSpec(arm, make(subset, seed)) for seed in seeds for subset in subsets for arm, make in arms.items()]
+
+
+def headline_arms(w_max: float = 2.0) -> dict[str, Callable[[str, int], TrainConfig]]:
+    """MSE, the scaled-MSE control and AMNL at ``w_max`` (linear schedule) on the final recipe."""
     return {
-        "mse": {"loss": "mse", "w_max": w_max},
-        "scaled_mse": {"loss": "scaled_mse", "w_max": w_max},
-        "amnl": {"loss": "amnl", "w_max": w_max},
+        "mse": lambda s, k: recipe(s, loss="mse", seed=k),
+        "scaled_mse": lambda s, k: recipe(s, loss="scaled_mse", w_max=w_max, seed=k),
+        "amnl": lambda s, k: recipe(s, loss="amnl", w_max=w_max, seed=k),
     }
 
 
-def _grid(subsets: Iterable[str], seeds: Iterable[int], base: TrainConfig, max_batches: int | None = None) -> list[RunSpec]:
-    runs = []
-    for seed in seeds:  # seed-major: a partial grid still has every subset × arm
-        for subset in subsets:
-            for arm, kw in arm_configs().items():
-                runs.append(RunSpec(arm, replace(base, subset=subset, seed=seed, **kw), max_batches))
-    return runs
+def schedule_arms(w_max: float = 2.0) -> dict[str, Callable[[str, int], TrainConfig]]:
+    """MSE and every schedule of ``weights.SCHEDULES`` at ``w_max``; "constant" is scaled MSE
+    (a flat weight at the linear schedule's mean weight: scale without tilt)."""
+    arms = {"mse": lambda s, k: recipe(s, loss="mse", seed=k),
+            "constant": lambda s, k: recipe(s, loss="scaled_mse", w_max=w_max, seed=k)}
+    for name in ("linear", "exponential", "sigmoid", "step"):
+        arms[name] = lambda s, k, name=name: recipe(s, loss="amnl", schedule=name, w_max=w_max, seed=k)
+    return arms
 
 
-#: Named grids. ``headline``: 4 subsets × 3 arms × 5 seeds, compact preset; each run is at most
-#: 25 epochs × 50 batches of 256 windows, early stopping after 8 epochs without a better
-#: validation RMSE (budget chosen so the 60 runs fit in ~40 min on 2 CPU cores).
-GRIDS: dict[str, Callable[[], list[RunSpec]]] = {
-    "smoke": lambda: _grid(
-        ["FD001"],
-        [0],
-        TrainConfig(max_epochs=2, steps_per_epoch=3, patience=1, batch_size=64, max_val_windows=256),
-        max_batches=3,
+#: The ``w_max`` values of §14.3 (1 is MSE) and those that also get a scaled-MSE control.
+W_MAX_VALUES: tuple[float, ...] = (1.0, 1.5, 2.0, 3.0, 5.0, 8.0, 12.0)
+W_MAX_CONTROLS: tuple[float, ...] = (2.0, 5.0, 12.0)
+
+
+def w_max_arms() -> dict[str, Callable[[str, int], TrainConfig]]:
+    """AMNL (linear) at every ``W_MAX_VALUES`` and scaled MSE at ``W_MAX_CONTROLS``."""
+    arms = {f"amnl_w{w:g}": (lambda s, k, w=w: recipe(s, loss="amnl", w_max=w, seed=k)) for w in W_MAX_VALUES}
+    arms |= {f"scaled_w{w:g}": (lambda s, k, w=w: recipe(s, loss="scaled_mse", w_max=w, seed=k)) for w in W_MAX_CONTROLS}
+    return arms
+
+
+def _tuning(variants: dict[str, dict[str, Any]], subsets: Sequence[str] = SUBSETS, seeds: Sequence[int] = (0, 1),
+            base: dict[str, Any] | None = None) -> Callable[[], list[RunSpec]]:
+    """Runs of a tuning grid: MSE, the test engines never read (``evaluate_test=False``)."""
+    def make() -> list[RunSpec]:
+        return [
+            RunSpec(arm, TrainConfig(**{**BASE, **(base or {}), "subset": s, "loss": "mse", "seed": k,
+                                        "evaluate_test": False, **kw}))
+            for k in seeds for s in subsets for arm, kw in variants.items()
+        ]
+    return make
+
+
+#: Tuning stage A: window length × unit of the regressed RUL (R_max, or R_max / 4 so that the RUL
+#: gradient on the trunk is about as large as the CE's), with whole validation curves (no early stop).
+TUNE_A = {f"w{w}_u{u:g}": {"window": w, "rul_unit": u, "max_epochs": 30, "patience": 30}
+          for w in (30, 45, 60) for u in (125.0, 31.25)}
+
+GRIDS: dict[str, Grid] = {
+    "smoke": Grid(
+        "smoke", "3 tiny FD001 runs (MSE, scaled MSE, AMNL) for the tests",
+        lambda: [RunSpec(arm, TrainConfig(subset="FD001", seed=0, max_epochs=2, patience=1, batch_size=64,
+                                          max_steps_per_epoch=3, warmup_epochs=0.0, **kw))
+                 for arm, kw in {"mse": {"loss": "mse"}, "scaled_mse": {"loss": "scaled_mse"},
+                                 "amnl": {"loss": "amnl"}}.items()],
+        pairs=(("amnl", "mse"), ("scaled_mse", "mse"), ("amnl", "scaled_mse")),
     ),
-    "headline": lambda: _grid(SUBSETS, range(5), TrainConfig(preset="compact")),
+    "tune_a": Grid("tune_a", "window 30 / 45 / 60 cycles × RUL unit 125 / 31.25 cycles, 30 passes, full "
+                   "validation curves (MSE, 2 seeds)", _tuning(TUNE_A), tuning=True),
+    "headline": Grid(
+        "headline", "MSE, scaled MSE and AMNL (w_max = 2) on FD001-FD004, 10 seeds (§14.4)",
+        lambda: _product(SUBSETS, SEEDS, headline_arms()),
+        pairs=(("amnl", "mse"), ("scaled_mse", "mse"), ("amnl", "scaled_mse")),
+    ),
+    "schedules": Grid(
+        "schedules", f"MSE and five weight schedules at w_max = 2 on FD001 and {SECOND_SUBSET}, 10 seeds (§14.2)",
+        lambda: _product(("FD001", SECOND_SUBSET), SEEDS, schedule_arms()),
+        pairs=tuple((a, "linear") for a in ("constant", "exponential", "sigmoid", "step"))
+        + tuple((a, "mse") for a in ("constant", "linear", "exponential", "sigmoid", "step")),
+    ),
+    "wmax": Grid(
+        "wmax", f"AMNL at w_max = 1 ... 12 and scaled-MSE controls on FD001 and {SECOND_SUBSET}, 10 seeds (§14.3)",
+        lambda: _product(("FD001", SECOND_SUBSET), SEEDS, w_max_arms()),
+        pairs=tuple((f"amnl_w{w:g}", "amnl_w1") for w in W_MAX_VALUES[1:])
+        + tuple((f"amnl_w{w:g}", "amnl_w2") for w in W_MAX_VALUES if w not in (2.0,))
+        + tuple((f"amnl_w{w:g}", f"scaled_w{w:g}") for w in W_MAX_CONTROLS)
+        + tuple((f"scaled_w{w:g}", "amnl_w1") for w in W_MAX_CONTROLS),
+    ),
 }
 
 
-def grid_runs(name: str) -> list[RunSpec]:
-    """The runs of a named grid (see :data:`GRIDS`)."""
+def get_grid(name: str) -> Grid:
     try:
-        return GRIDS[name]()
+        return GRIDS[name]
     except KeyError:
         raise ValueError(f"unknown grid {name!r}; choose one of {sorted(GRIDS)}") from None
 
 
-# --------------------------------------------------------------------------- files
+def grid_runs(name: str) -> list[RunSpec]:
+    """The runs of a named grid (see :data:`GRIDS`)."""
+    return get_grid(name).runs()
 
 
-def write_json_atomic(path: Path | str, obj: Any) -> Path:
-    """Write ``obj`` as JSON to ``path`` via a temporary file in the same folder and ``os.replace``.
-
-    Either the complete file appears or nothing does: on any exception (also while serialising)
-    the temporary file is removed and ``path`` is untouched.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(obj, f, indent=1, allow_nan=True)
-            f.write("\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600; result files are meant to be shared
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
+# --------------------------------------------------------------------------- provenance
 
 
 def git_commit() -> str:
@@ -150,15 +224,15 @@ def git_commit() -> str:
 
 def environment() -> dict[str, str]:
     """Library versions and platform, for the result files."""
-    import pandas
     import torch
 
     return {
         "python": platform.python_version(),
         "torch": torch.__version__,
         "numpy": np.__version__,
-        "pandas": pandas.__version__,
         "platform": platform.platform(terse=True),
+        "machine": platform.machine(),
+        "cpu_count": str(os.cpu_count()),
     }
 
 
@@ -166,239 +240,484 @@ def _now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
 
 
+# --------------------------------------------------------------------------- one run
+
+
 def run_one(
-    spec: RunSpec,
+    config: TrainConfig,
     out_path: Path | str,
     data_dir: str | None = None,
     threads: int = 1,
     progress: bool = False,
     commit: str | None = None,
 ) -> dict:
-    """Train one run and write its result file atomically; returns the record.
-
-    commit: the code version to record (default: ``git rev-parse HEAD`` now).
-    """
+    """Train one run (in this process) and write its result file atomically; returns the record."""
     from .training import train
 
+    config = TrainConfig(**R.canonical_config(config))  # the file records the canonical form
     started = _now()
-    res = train(spec.config, data_dir=data_dir, progress=progress, threads=threads, max_batches=spec.max_batches)
+    res = train(config, data_dir=data_dir, progress=progress, threads=threads, device="cpu")
     record = {
-        "grid_arm": spec.arm,
-        "subset": spec.config.subset,
-        "seed": spec.config.seed,
+        "run_id": R.run_id(config),
+        "subset": config.subset,
+        "seed": config.seed,
+        "code_hash": R.code_hash(),
         **res.record,
-        "max_batches": spec.max_batches,
         "git_commit": commit if commit is not None else git_commit(),
         "versions": environment(),
         "started_at": started,
         "finished_at": _now(),
     }
-    write_json_atomic(out_path, record)
+    R.write_json_atomic(out_path, record)
     return record
 
 
-def _worker(args: tuple[RunSpec, str, str | None, str]) -> tuple[str, float]:
-    spec, path, data_dir, commit = args
-    rec = run_one(spec, path, data_dir=data_dir, threads=1, progress=False, commit=commit)
-    return path, rec["wall_s"]
+def _die_with_parent() -> None:  # runs in the child between fork and exec
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
+def _spawn(config: TrainConfig, out_path: Path, data_dir: str | None, commit: str) -> subprocess.Popen:
+    """Start one run as a child process that is killed if this process dies (Linux)."""
+    args = [sys.executable, "-m", "amnl_utils.experiments", "_run-one", "--config", json.dumps(R.canonical_config(config)),
+            "--out", str(out_path), "--commit", commit]
+    if data_dir:
+        args += ["--data-dir", data_dir]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    pkg_parent = str(Path(__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = pkg_parent + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    kw: dict[str, Any] = {"preexec_fn": _die_with_parent} if sys.platform.startswith("linux") else {}
+    return subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, **kw)
+
+
+# --------------------------------------------------------------------------- a grid
+
+
+def grid_status(name: str, results: Path | str | None = None) -> dict[str, list[RunSpec]]:
+    """The runs of a grid by state: ``fresh``, ``stale``, ``corrupt``, ``missing``."""
+    root = R.resolve_root(results)
+    current = R.code_hash()
+    out: dict[str, list[RunSpec]] = {"fresh": [], "stale": [], "corrupt": [], "missing": []}
+    for spec in grid_runs(name):
+        out[R.run_state(spec.path(root), current)].append(spec)
+    return out
 
 
 def run_grid(
     name: str,
-    results: Path | str = DEFAULT_RESULTS,
+    results: Path | str | None = None,
     jobs: int = 1,
     data_dir: str | None = None,
     progress: bool = True,
+    isolate: bool = True,
 ) -> dict[str, int]:
-    """Run every not-yet-finished run of a grid; ``jobs`` processes with one torch thread each.
+    """Run every run of a grid that is not fresh; ``jobs`` at a time, one torch thread each.
 
-    Returns ``{"total": n, "skipped": k, "ran": m}``.
+    ``isolate``: each run in its own process (the default, and what ``rerun`` does); ``False``
+    trains in this process one after the other (tests). Returns ``{"total", "skipped", "ran",
+    "failed"}`` and raises ``RuntimeError`` naming the failed runs after the others finished.
     """
     if not isinstance(jobs, int) or jobs < 1:
         raise ValueError(f"jobs must be a positive integer, got {jobs!r}")
-    root = Path(results) / name
-    runs = grid_runs(name)
+    root = R.resolve_root(results)
+    current = R.code_hash()
+    states = [(spec, R.run_state(spec.path(root), current)) for spec in grid_runs(name)]
+    todo = [spec for spec, st in states if st != "fresh"]  # in grid order (seed-major)
+    total = len(states)
+    if progress:
+        for spec, st in states:
+            if st in ("corrupt", "stale"):
+                print(f"{st}: {spec.path(root)} — re-running it", file=sys.stderr)
     commit = git_commit()  # once, at launch: the code the workers import
-    todo = [(s, str(root / s.relpath), data_dir, commit) for s in runs if not (root / s.relpath).exists()]
     bar = None
     if progress:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=len(runs), initial=len(runs) - len(todo), desc=f"grid {name}", unit="run")
+        bar = tqdm(total=total, initial=total - len(todo), desc=f"grid {name}", unit="run")
     t0 = time.perf_counter()
-    if jobs == 1 or len(todo) <= 1:
-        for item in todo:
-            _worker(item)
+    failed: list[str] = []
+    if not isolate:
+        for spec in todo:
+            run_one(spec.config, spec.path(root), data_dir=data_dir, commit=commit)
             if bar is not None:
                 bar.update(1)
     else:
-        import multiprocessing as mp
-        from concurrent.futures import ProcessPoolExecutor, as_completed
-
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn")) as pool:
-            futures = [pool.submit(_worker, item) for item in todo]
-            for fut in as_completed(futures):
-                fut.result()
-                if bar is not None:
-                    bar.update(1)
+        failed = _run_pool(todo, root, jobs, data_dir, commit, bar)
     if bar is not None:
         bar.close()
     if progress:
-        print(f"grid {name}: ran {len(todo)} of {len(runs)} runs in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
-    return {"total": len(runs), "skipped": len(runs) - len(todo), "ran": len(todo)}
+        print(f"grid {name}: ran {len(todo) - len(failed)} of {total} runs in {time.perf_counter() - t0:.0f} s",
+              file=sys.stderr)
+    if failed:
+        raise RuntimeError(f"{len(failed)} run(s) of grid {name} failed:\n" + "\n".join(failed))
+    return {"total": total, "skipped": total - len(todo), "ran": len(todo), "failed": 0}
 
 
-def load_runs(name: str, results: Path | str = DEFAULT_RESULTS) -> list[dict]:
-    """All finished run records of a grid, sorted by (subset, arm, seed)."""
-    root = Path(results) / name
-    recs = [json.loads(p.read_text()) for p in sorted(root.glob("FD00*/*.json"))]
-    return sorted(recs, key=lambda r: (r["subset"], r["grid_arm"], r["seed"]))
+def _run_pool(todo: list[RunSpec], root: Path, jobs: int, data_dir: str | None, commit: str, bar) -> list[str]:
+    """Keep ``jobs`` child processes busy; on Ctrl-C or SIGTERM kill them all before leaving."""
+    pending = list(todo)
+    running: dict[subprocess.Popen, RunSpec] = {}
+    failed: list[str] = []
+    old_term = signal.signal(signal.SIGTERM, _raise_interrupt) if _main_thread() else None
+    try:
+        while pending or running:
+            while pending and len(running) < jobs:
+                spec = pending.pop(0)
+                running[_spawn(spec.config, spec.path(root), data_dir, commit)] = spec
+            time.sleep(0.2)
+            for proc in [p for p in running if p.poll() is not None]:
+                spec = running.pop(proc)
+                err = proc.stderr.read() if proc.stderr else ""
+                if proc.returncode != 0:
+                    tail = "\n".join(err.strip().splitlines()[-5:])
+                    failed.append(f"{spec.path(root)} (exit {proc.returncode}): {tail}")
+                if bar is not None:
+                    bar.update(1)
+    except BaseException:
+        for proc in running:
+            proc.kill()
+        for proc in running:
+            proc.wait()
+        raise
+    finally:
+        if old_term is not None:
+            signal.signal(signal.SIGTERM, old_term)
+    return failed
+
+
+def _main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
+
+
+def _raise_interrupt(signum, frame):  # SIGTERM -> the same clean-up as Ctrl-C
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def load_grid(name: str, results: Path | str | None = None, partial: bool = False) -> list[tuple[RunSpec, dict]]:
+    """``(spec, record)`` of every run of a grid, all made by the current training code.
+
+    Raises ``RuntimeError`` if any run is stale (never mixed with fresh ones), corrupt, or — unless
+    ``partial`` — missing; the message names the files and the command that fixes them.
+    """
+    root = R.resolve_root(results)
+    state = grid_status(name, root)
+    bad = {k: state[k] for k in ("stale", "corrupt") if state[k]}
+    if not partial and state["missing"]:
+        bad["missing"] = state["missing"]
+    if bad:
+        lines = [f"{k}: {len(v)} run(s), e.g. {v[0].path(root)}" for k, v in bad.items()]
+        raise RuntimeError(
+            f"grid {name} is not complete and fresh in {root}:\n  " + "\n  ".join(lines)
+            + f"\nrun `python -m amnl_utils.experiments run --grid {name}` (stale runs were made by other "
+            "training code and are never aggregated with fresh ones)"
+            + ("" if partial else "; or aggregate what exists with --partial")
+        )
+    return [(spec, R.load_record(spec.path(root))) for spec in state["fresh"]]
 
 
 # --------------------------------------------------------------------------- aggregate
 
-#: Metrics of the summary tables: name → (function of (y_true, y_pred), how to read it).
-def _bucket(name: str) -> Callable[[np.ndarray, np.ndarray], float]:
-    return lambda t, p: M.bucket_rmse(t, p)[name]["rmse"]
-
-
-RUL_METRICS: dict[str, Callable[[np.ndarray, np.ndarray], float]] = {
+#: Per-seed metrics on the last test windows: name -> f(y_true (N,), y_pred (N,)).
+LAST_WINDOW_METRICS: dict[str, Callable[[np.ndarray, np.ndarray], float]] = {
     "rmse": M.rmse,
     "nasa": M.nasa_score,
     "nf_rmse": M.near_failure_rmse,
     "late_count": lambda t, p: float(M.late_count(t, p)),
-    "rmse_le30": _bucket("<=30"),
-    "rmse_30_80": _bucket("30-80"),
-    "rmse_gt80": _bucket(">80"),
+    **{f"rmse_{key}": (lambda t, p, key=key: M.bucket_rmse(t, p)[key]["rmse"]) for key in ("le30", "30_80", "gt80")},
+}
+#: Per-seed metrics on every near-failure test window (true RUL ≤ 30).
+ALL_WINDOW_METRICS: dict[str, Callable[[np.ndarray, np.ndarray], float]] = {
+    "nf_rmse_all": M.near_failure_rmse,
+    "late_count_all": lambda t, p: float(M.late_count(t, p)),
 }
 CLASS_METRICS: dict[str, Callable[[np.ndarray, np.ndarray], float]] = {
     "health_acc": M.accuracy,
     "health_f1": M.macro_f1,
 }
+#: Per-run training measures (no test data).
+RUN_MEASURES: dict[str, Callable[[dict], float]] = {
+    "best_val_rmse": lambda r: r["stopping"]["best_val_rmse"],
+    "best_epoch": lambda r: float(r["stopping"]["best_epoch"]),
+    "epochs_run": lambda r: float(r["stopping"]["epochs_run"]),
+    "clipped_fraction": lambda r: float(r["clipped_fraction"]),
+    "roughness": lambda r: val_roughness(r["curves"]),
+    "balance_ratio": lambda r: balance_ratio(r["curves"]),
+    "diverged": lambda r: float(r["stopping"]["diverged"]),
+    "wall_s": lambda r: float(r["wall_s"]),
+}
+#: Metrics whose paired comparisons the tables report (tuning grids: validation only).
+COMPARED = ("rmse", "nasa", "nf_rmse", "nf_rmse_all", "late_count", "late_count_all", "health_acc", "roughness")
 
 
-def _stack(recs: list[dict]) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray]:
-    """Per-engine arrays of a group of runs (same subset and arm, different seeds)."""
-    units = np.asarray(recs[0]["predictions"]["unit"])
-    for r in recs:
-        if list(r["predictions"]["unit"]) != units.tolist():
-            raise ValueError(f"runs of {r['subset']} {r['grid_arm']} disagree on the test engines")
-    arr = {k: np.asarray([r["predictions"][k] for r in recs]) for k in ("y_pred", "h_pred")}
-    arr["y_true"] = np.asarray(recs[0]["predictions"]["y_true"], dtype=np.float64)
-    arr["h_true"] = np.asarray(recs[0]["predictions"]["h_true"], dtype=np.int64)
-    seeds = np.asarray([r["seed"] for r in recs])
-    return units, arr, seeds
+def val_roughness(curves: list[dict]) -> float:
+    """Mean absolute change of the validation RMSE from one pass to the next (cycles), pass 2 on."""
+    v = np.array([c["val_rmse"] for c in curves], dtype=np.float64)
+    return float(np.mean(np.abs(np.diff(v[1:])))) if v.size > 2 else float("nan")
 
 
-def _metric_rows(t, P, ht, H, n_boot: int) -> dict[str, dict[str, float]]:
-    out = {}
-    for name, fn in {**RUL_METRICS, **CLASS_METRICS}.items():
-        if name in CLASS_METRICS:
-            vals = np.array([fn(ht, row) for row in H])
-            lo, hi = _class_ci(fn, ht, H, n_boot)
-        else:
-            vals = np.array([fn(t, row) for row in P])
-            lo, hi = M.bootstrap_ci(fn, t, P, n_boot=n_boot, seed=0)
-        out[name] = {
-            "mean": float(np.mean(vals)),
-            "std": float(np.std(vals, ddof=1)) if len(vals) > 1 else float("nan"),
-            "ci_low": lo,
-            "ci_high": hi,
-        }
-    return out
+def balance_ratio(curves: list[dict]) -> float:
+    """Median over passes of |∇ RUL term| / |∇ CE term| on the shared trunk (first step of each pass)."""
+    r = [c["balance_rul"] / c["balance_ce"] for c in curves if c.get("balance_ce")]
+    return float(np.median(r)) if r else float("nan")
 
 
-def _class_ci(fn, ht: np.ndarray, H: np.ndarray, n_boot: int) -> tuple[float, float]:
-    """Engine bootstrap of a mean-over-seeds classification metric (labels as integer arrays)."""
-    rng = np.random.default_rng(0)
-    n = ht.size
-    stats = []
-    for _ in range(n_boot):
-        idx = rng.integers(0, n, size=n)
-        stats.append(np.mean([fn(ht[idx], row[idx]) for row in H]))
-    lo, hi = np.quantile(stats, [0.025, 0.975])
-    return float(lo), float(hi)
+@dataclass
+class ArmRuns:
+    """The runs of one (subset, arm), sorted by seed, with their per-engine arrays."""
+
+    subset: str
+    arm: str
+    records: list[dict]
+
+    @property
+    def seeds(self) -> list[int]:
+        return [r["seed"] for r in self.records]
+
+    def last(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """y_true (N,), predictions (S, N), h_true (N,), h_pred (S, N) on the last test windows."""
+        p0 = self.records[0]["predictions"]
+        for r in self.records:
+            if r["predictions"]["unit"] != p0["unit"]:
+                raise ValueError(f"runs of {self.subset} {self.arm} disagree on the test engines")
+        P = np.array([r["predictions"]["y_pred"] for r in self.records], dtype=np.float64)
+        H = np.array([r["predictions"]["h_pred"] for r in self.records], dtype=np.int64)
+        return np.asarray(p0["y_true"], np.float64), P, np.asarray(p0["h_true"], np.int64), H
+
+    def near_failure(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """y_true (K,), predictions (S, K) and engine ids (K,) of every near-failure test window."""
+        nf0 = self.records[0]["predictions"]["nf"]
+        P = np.array([r["predictions"]["nf"]["y_pred"] for r in self.records], dtype=np.float64)
+        return np.asarray(nf0["y_true"], np.float64), P, np.asarray(nf0["unit"])
+
+    def per_seed(self, metric: str) -> np.ndarray:
+        """(S,) values of one metric, one per seed."""
+        if metric in RUN_MEASURES:
+            return np.array([RUN_MEASURES[metric](r) for r in self.records])
+        if metric in LAST_WINDOW_METRICS:
+            t, P, _, _ = self.last()
+            return np.array([LAST_WINDOW_METRICS[metric](t, p) for p in P])
+        if metric in ALL_WINDOW_METRICS:
+            t, P, _ = self.near_failure()
+            return np.array([ALL_WINDOW_METRICS[metric](t, p) for p in P])
+        if metric in CLASS_METRICS:
+            _, _, h, H = self.last()
+            return np.array([CLASS_METRICS[metric](h, row) for row in H])
+        raise ValueError(f"unknown metric {metric!r}")
 
 
-def aggregate(name: str, results: Path | str = DEFAULT_RESULTS, n_boot: int = N_BOOT) -> dict[str, Any]:
-    """Summarise a grid into ``summary.csv``, ``summary.json`` and ``comparisons.csv`` in its folder.
+def group_runs(pairs: list[tuple[RunSpec, dict]]) -> dict[tuple[str, str], ArmRuns]:
+    """Records grouped by (subset, arm), each group sorted by seed."""
+    groups: dict[tuple[str, str], list[dict]] = {}
+    for spec, rec in pairs:
+        groups.setdefault((spec.config.subset, spec.arm), []).append(rec)
+    return {k: ArmRuns(k[0], k[1], sorted(v, key=lambda r: r["seed"])) for k, v in groups.items()}
 
-    Returns the summary dict (also what ``summary.json`` holds).
-    """
+
+def metrics_for(tuning: bool) -> list[str]:
+    if tuning:
+        return list(RUN_MEASURES)
+    return [*LAST_WINDOW_METRICS, *ALL_WINDOW_METRICS, *CLASS_METRICS, *RUN_MEASURES]
+
+
+def _boot_fn(metric: str) -> tuple[Callable, str] | None:
+    if metric in LAST_WINDOW_METRICS:
+        return LAST_WINDOW_METRICS[metric], "last"
+    if metric in ALL_WINDOW_METRICS:
+        return ALL_WINDOW_METRICS[metric], "nf"
+    return None
+
+
+def summary_rows(groups: dict[tuple[str, str], ArmRuns], tuning: bool, n_boot: int) -> list[dict]:
+    """One row per (subset, arm, metric): mean, sd and t-interval over seeds; for test metrics also
+    the two-level (seeds × engines) bootstrap interval and the seed-ensemble value."""
+    rows = []
+    for (subset, arm), g in sorted(groups.items()):
+        for metric in metrics_for(tuning):
+            v = g.per_seed(metric)
+            ok = v[np.isfinite(v)]
+            row = {"subset": subset, "arm": arm, "metric": metric, "n_seeds": int(v.size),
+                   "mean": float(np.mean(ok)) if ok.size else float("nan"),
+                   "sd": float(np.std(ok, ddof=1)) if ok.size > 1 else float("nan")}
+            if ok.size > 1 and ok.size == v.size and np.ptp(ok) > 0:
+                t = S.t_interval(ok)
+                row.update(t_lo=t["lo"], t_hi=t["hi"])
+            else:
+                row.update(t_lo=row["mean"], t_hi=row["mean"]) if ok.size == v.size else row.update(t_lo=np.nan, t_hi=np.nan)
+            fb = _boot_fn(metric)
+            if fb is not None:
+                fn, kind = fb
+                t_true, P, units = (g.last()[0], g.last()[1], None) if kind == "last" else g.near_failure()
+                lo, hi = S.bootstrap_ci(fn, t_true, P, groups=units, n_boot=n_boot, seed=0, resample_seeds=True)
+                row.update(boot_lo=lo, boot_hi=hi, ensemble=fn(t_true, P.mean(axis=0)))
+            rows.append(row)
+    return rows
+
+
+def comparison_rows(groups: dict[tuple[str, str], ArmRuns], pairs: Sequence[tuple[str, str]], tuning: bool,
+                    n_boot: int) -> list[dict]:
+    """Every pair the grid names, per subset and compared metric: paired per-seed difference with
+    its t-interval and MDE, and the two-level bootstrap interval as a check."""
+    rows = []
+    metrics = ["best_val_rmse", "best_epoch", "roughness"] if tuning else list(COMPARED)
+    for subset in sorted({s for s, _ in groups}):
+        for a, b in pairs:
+            if (subset, a) not in groups or (subset, b) not in groups:
+                continue
+            ga, gb = groups[(subset, a)], groups[(subset, b)]
+            common = sorted(set(ga.seeds) & set(gb.seeds))
+            if len(common) < 2:
+                continue
+            ia = [ga.seeds.index(s) for s in common]
+            ib = [gb.seeds.index(s) for s in common]
+            for metric in metrics:
+                va, vb = ga.per_seed(metric)[ia], gb.per_seed(metric)[ib]
+                if not (np.isfinite(va).all() and np.isfinite(vb).all()):
+                    continue
+                d = S.paired_difference(va, vb)
+                row = {"subset": subset, "a": a, "b": b, "metric": metric, "n_seeds": d["n"], "diff": d["diff"],
+                       "sd": d["sd"], "lo": d["lo"], "hi": d["hi"], "mde": d["mde"],
+                       "b_mean": float(np.mean(vb)), "verdict": S.verdict(d["lo"], d["hi"])}
+                row["rel_diff"] = row["diff"] / row["b_mean"] if row["b_mean"] else float("nan")
+                row["rel_mde"] = row["mde"] / row["b_mean"] if row["b_mean"] else float("nan")
+                fb = _boot_fn(metric)
+                if fb is not None:
+                    fn, kind = fb
+                    if kind == "last":
+                        t_true, Pa = ga.last()[0], ga.last()[1][ia]
+                        Pb, units = gb.last()[1][ib], None
+                    else:
+                        t_true, Pa, units = ga.near_failure()
+                        Pa, Pb = Pa[ia], gb.near_failure()[1][ib]
+                    row["boot_lo"], row["boot_hi"] = S.bootstrap_diff_ci(fn, t_true, Pa, Pb, groups=units,
+                                                                         n_boot=n_boot, seed=0)
+                rows.append(row)
+    return rows
+
+
+def aggregate(name: str, results: Path | str | None = None, n_boot: int = S.N_BOOT, partial: bool = False) -> dict[str, Any]:
+    """Summarise a grid into ``summary.csv``, ``comparisons.csv`` and ``summary.json`` in
+    ``<results>/<grid>/``. Refuses missing or stale runs unless ``partial`` (then stale ones still
+    refuse, and the files say ``partial``). Returns what ``summary.json`` holds."""
     import pandas as pd
 
-    root = Path(results) / name
-    recs = load_runs(name, results)
-    if not recs:
-        raise FileNotFoundError(f"no result files under {root}; run `python -m amnl_utils.experiments run --grid {name}` first")
-    groups: dict[tuple[str, str], list[dict]] = {}
-    for r in recs:
-        groups.setdefault((r["subset"], r["grid_arm"]), []).append(r)
-
-    rows, comps, stacked = [], [], {}
-    for (subset, arm), grp in sorted(groups.items()):
-        units, arr, seeds = _stack(grp)
-        stacked[(subset, arm)] = (seeds, arr)
-        stats = _metric_rows(arr["y_true"], arr["y_pred"], arr["h_true"], arr["h_pred"], n_boot)
-        extra = {
-            "n_seeds": len(grp),
-            "n_engines": int(units.size),
-            "loss_scale": float(np.mean([r["loss_scale"] for r in grp])),
-            "best_epoch_mean": float(np.mean([r["stopping"]["best_epoch"] for r in grp])),
-            "epochs_run_mean": float(np.mean([r["stopping"]["epochs_run"] for r in grp])),
-            "wall_s_mean": float(np.mean([r["wall_s"] for r in grp])),
-        }
-        for metric, s in stats.items():
-            rows.append({"subset": subset, "arm": arm, "metric": metric, **s, **extra})
-
-    for (subset, arm), (seeds, arr) in sorted(stacked.items()):
-        if arm == "mse" or (subset, "mse") not in stacked:
-            continue
-        seeds_b, base = stacked[(subset, "mse")]
-        common = np.intersect1d(seeds, seeds_b)
-        ia = [int(np.flatnonzero(seeds == s)[0]) for s in common]
-        ib = [int(np.flatnonzero(seeds_b == s)[0]) for s in common]
-        for metric in ("rmse", "nasa", "nf_rmse", "late_count"):
-            fn = RUL_METRICS[metric]
-            a, b = arr["y_pred"][ia], base["y_pred"][ib]
-            diff = np.mean([fn(arr["y_true"], r) for r in a]) - np.mean([fn(arr["y_true"], r) for r in b])
-            lo, hi = M.bootstrap_diff_ci(fn, arr["y_true"], a, b, n_boot=n_boot, seed=0)
-            comps.append({
-                "subset": subset, "arm": arm, "vs": "mse", "metric": metric, "n_seeds": int(common.size),
-                "diff": float(diff), "ci_low": lo, "ci_high": hi,
-                "verdict": verdict(lo, hi),
-            })
-
-    summary = pd.DataFrame(rows)
-    comparisons = pd.DataFrame(comps)
-    summary.to_csv(root / "summary.csv", index=False, float_format="%.6g")
-    comparisons.to_csv(root / "comparisons.csv", index=False, float_format="%.6g")
+    grid = get_grid(name)
+    root = R.resolve_root(results)
+    loaded = load_grid(name, root, partial=partial)
+    if not loaded:
+        raise FileNotFoundError(f"no result files of grid {name} under {root}; run `python -m amnl_utils.experiments run --grid {name}` first")
+    n_expected = len(grid.runs())
+    is_partial = len(loaded) < n_expected
+    groups = group_runs(loaded)
+    rows = summary_rows(groups, grid.tuning, n_boot)
+    comps = comparison_rows(groups, grid.pairs, grid.tuning, n_boot)
+    out_dir = root / name
+    out_dir.mkdir(parents=True, exist_ok=True)
+    summary = pd.DataFrame(rows).assign(partial=is_partial)
+    comparisons = pd.DataFrame(comps).assign(partial=is_partial) if comps else pd.DataFrame()
+    _write_csv_atomic(summary, out_dir / "summary.csv")
+    _write_csv_atomic(comparisons, out_dir / "comparisons.csv")
+    recs = [r for _, r in loaded]
     started = min(r["started_at"] for r in recs)
     finished = max(r["finished_at"] for r in recs)
-    wall = (_dt.datetime.fromisoformat(finished) - _dt.datetime.fromisoformat(started)).total_seconds()
     out = {
         "grid": name,
+        "about": grid.about,
+        "partial": is_partial,
         "n_runs": len(recs),
-        "grid_wall_s": wall,
+        "n_expected": n_expected,
+        "grid_wall_s": (_dt.datetime.fromisoformat(finished) - _dt.datetime.fromisoformat(started)).total_seconds(),
         "sum_run_wall_s": float(sum(r["wall_s"] for r in recs)),
         "n_boot": n_boot,
-        "interval": "engine-level percentile bootstrap 95% of the mean-over-seeds metric",
-        "train_config": {k: v for k, v in recs[0]["config"].items() if k not in ("subset", "loss", "seed")},
+        "intervals": {
+            "t": "t-interval over seeds (per arm) or over paired per-seed differences (comparisons), df = seeds - 1",
+            "boot": "two-level percentile bootstrap: seeds and test engines resampled together",
+            "mde": "smallest difference a paired t-test detects with 80 % power at the 5 % level",
+        },
+        "code_hashes": sorted({r["code_hash"] for r in recs}),
         "git_commits": sorted({r["git_commit"] for r in recs}),
+        "configs": {f"{s.config.subset}/{s.arm}": R.canonical_config(s.config) for s, _ in loaded if s.config.seed == min(SEEDS)},
         "summary": rows,
         "comparisons": comps,
     }
-    write_json_atomic(root / "summary.json", out)
+    R.write_json_atomic(out_dir / "summary.json", out)
     return out
 
 
-def verdict(lo: float, hi: float) -> str:
-    """Reading of a difference interval (arm − MSE; lower is better for every RUL metric)."""
-    if not (np.isfinite(lo) and np.isfinite(hi)):
-        return "undefined"
-    if lo <= 0 <= hi:
-        return "no measurable difference"
-    return "lower than MSE" if hi < 0 else "higher than MSE"
+def _write_csv_atomic(frame, path: Path) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        frame.to_csv(tmp, index=False, float_format="%.6g")
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+# --------------------------------------------------------------------------- reproduce
+
+
+def compare_records(a: dict, b: dict) -> dict[str, Any]:
+    """How far two records of the same config are apart: identical predictions, curves and test
+    metrics, and the largest absolute prediction difference in cycles."""
+    def preds(r):
+        p = r.get("predictions") or {}
+        return np.array(p.get("y_pred", []) + (p.get("nf") or {}).get("y_pred", []), dtype=np.float64)
+
+    pa, pb = preds(a), preds(b)
+    same_shape = pa.shape == pb.shape
+    return {
+        "identical": bool(same_shape and np.array_equal(pa, pb) and a["curves"] == b["curves"] and a["test"] == b["test"]
+                          and a["stopping"] == b["stopping"]),
+        "max_abs_pred_diff": float(np.max(np.abs(pa - pb))) if same_shape and pa.size else float("nan"),
+        "curves_identical": a["curves"] == b["curves"],
+    }
+
+
+def rerun(result_file: Path | str, out_dir: Path | str, data_dir: str | None = None) -> dict[str, Any]:
+    """Re-create one run from its result file into ``out_dir`` (same file name), in a fresh process
+    with one thread, and compare it with the original. Returns :func:`compare_records`' dict plus
+    ``path`` and ``stale`` (the original was made by other training code)."""
+    src = Path(result_file)
+    original = R.load_record(src)
+    cfg = R.config_from_record(original)
+    out = Path(out_dir) / src.name
+    if out.resolve() == src.resolve():
+        raise ValueError(f"--out must differ from the folder of {src}: rerun never overwrites the original")
+    proc = _spawn(cfg, out, data_dir, git_commit())
+    _, err = proc.communicate()
+    if proc.returncode != 0:
+        raise RuntimeError(f"re-running {src} failed (exit {proc.returncode}):\n{err[-2000:]}")
+    fresh = R.load_record(out)
+    return {"path": str(out), "stale": original["code_hash"] != fresh["code_hash"], **compare_records(original, fresh)}
+
+
+def verify(name: str, sample: int = 3, results: Path | str | None = None, seed: int = 0,
+           data_dir: str | None = None) -> list[dict[str, Any]]:
+    """Re-run ``sample`` committed runs of a grid (drawn with ``seed``) into a temporary folder and
+    compare each with its file. Returns one dict per run (see :func:`rerun`)."""
+    root = R.resolve_root(results)
+    specs = grid_status(name, root)["fresh"]
+    if not specs:
+        raise RuntimeError(f"grid {name} has no fresh runs under {root} to verify")
+    rng = np.random.default_rng(seed)
+    chosen = [specs[i] for i in sorted(rng.choice(len(specs), size=min(sample, len(specs)), replace=False))]
+    out = []
+    with tempfile.TemporaryDirectory(prefix="amnl-verify-") as tmp:
+        for spec in chosen:
+            out.append(rerun(spec.path(root), tmp, data_dir=data_dir) | {"run": str(spec.path(root).relative_to(root))})
+    return out
 
 
 # --------------------------------------------------------------------------- CLI
@@ -408,19 +727,40 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m amnl_utils.experiments", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="cmd", required=True)
     sub.add_parser("list", help="list the named grids and their run counts")
-    p_run = sub.add_parser("run", help="run the missing runs of a grid (resumable)")
-    p_agg = sub.add_parser("aggregate", help="write summary.csv / summary.json / comparisons.csv")
-    for p in (p_run, p_agg):
+    p_status = sub.add_parser("status", help="fresh / stale / corrupt / missing runs of a grid")
+    p_run = sub.add_parser("run", help="run the missing, corrupt and stale runs of a grid (resumable)")
+    p_agg = sub.add_parser("aggregate", help="write summary.csv / comparisons.csv / summary.json")
+    p_rerun = sub.add_parser("rerun", help="re-create one run from its result file into --out and compare")
+    p_verify = sub.add_parser("verify", help="re-run a sample of a grid's committed runs and compare")
+    p_one = sub.add_parser("_run-one", help=argparse.SUPPRESS)
+    for p in (p_status, p_run, p_agg, p_verify):
         p.add_argument("--grid", required=True, choices=sorted(GRIDS))
-        p.add_argument("--results", default=str(DEFAULT_RESULTS), help="results folder (default: results)")
-    p_run.add_argument("--jobs", type=int, default=1, help="parallel processes, one torch thread each")
-    p_run.add_argument("--data-dir", default=None, help="C-MAPSS folder (default: $CMAPSS_DIR)")
+    for p in (p_status, p_run, p_agg, p_verify):
+        p.add_argument("--results", default=None, help=f"results folder (default: ${R.ENV_VAR} or the repository's results/)")
+    for p in (p_run, p_rerun, p_verify, p_one):
+        p.add_argument("--data-dir", default=None, help="C-MAPSS folder (default: $CMAPSS_DIR)")
+    p_run.add_argument("--jobs", type=int, default=1, help="parallel runs, one torch thread each")
     p_run.add_argument("--no-progress", action="store_true")
     p_run.add_argument("--aggregate", action="store_true", help="aggregate when done")
+    p_agg.add_argument("--partial", action="store_true", help="aggregate an incomplete grid (tables are marked)")
+    p_rerun.add_argument("result_file")
+    p_rerun.add_argument("--out", required=True, help="folder for the re-created file")
+    p_verify.add_argument("--sample", type=int, default=3)
+    p_one.add_argument("--config", required=True)
+    p_one.add_argument("--out", required=True)
+    p_one.add_argument("--commit", required=True)
     args = parser.parse_args(argv)
+
     if args.cmd == "list":
-        for name in GRIDS:
-            print(f"{name}: {len(grid_runs(name))} runs")
+        for name, g in GRIDS.items():
+            print(f"{name}: {len(g.runs())} runs — {g.about}")
+        return 0
+    if args.cmd == "status":
+        st = grid_status(args.grid, args.results)
+        print(json.dumps({k: len(v) for k, v in st.items()}))
+        for kind in ("stale", "corrupt"):
+            for spec in st[kind]:
+                print(f"{kind}: {spec.path(R.resolve_root(args.results))}")
         return 0
     if args.cmd == "run":
         out = run_grid(args.grid, args.results, jobs=args.jobs, data_dir=args.data_dir, progress=not args.no_progress)
@@ -428,9 +768,27 @@ def main(argv: list[str] | None = None) -> int:
         if args.aggregate:
             aggregate(args.grid, args.results)
         return 0
-    out = aggregate(args.grid, args.results)
-    print(f"aggregated {out['n_runs']} runs of {args.grid} into {Path(args.results) / args.grid}")
-    return 0
+    if args.cmd == "aggregate":
+        out = aggregate(args.grid, args.results, partial=args.partial)
+        note = f" (PARTIAL: {out['n_runs']} of {out['n_expected']})" if out["partial"] else ""
+        print(f"aggregated {out['n_runs']} runs of {args.grid} into {R.resolve_root(args.results) / args.grid}{note}")
+        return 0
+    if args.cmd == "rerun":
+        print(json.dumps(rerun(args.result_file, args.out, data_dir=args.data_dir), indent=1))
+        return 0
+    if args.cmd == "verify":
+        rows = verify(args.grid, args.sample, args.results, data_dir=args.data_dir)
+        for r in rows:
+            tag = "identical" if r["identical"] else f"DIFFERS (max |Δ pred| {r['max_abs_pred_diff']:.4g} cycles)"
+            print(f"{r['run']}: {tag}")
+        return 0 if all(r["identical"] for r in rows) else 1
+    if args.cmd == "_run-one":
+        from .training import TrainConfig as _TC
+
+        cfg = _TC(**json.loads(args.config))
+        run_one(cfg, args.out, data_dir=args.data_dir, threads=1, commit=args.commit)
+        return 0
+    return 2
 
 
 if __name__ == "__main__":

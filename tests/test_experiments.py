@@ -1,103 +1,228 @@
-"""Experiment grids: atomic files, resumability, aggregation (the smoke grid, into tmp_path)."""
+"""Experiment grids: shared runs, resumability, stale and damaged files, partial aggregation, the
+statistics of the tables, the results folder of the CLI, workers that die with their parent, and
+committed results that re-create bit for bit."""
 
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from amnl_utils import experiments as E
-from amnl_utils import reporting as R
+from amnl_utils import results as R
+from amnl_utils import stats as S
+from amnl_utils.constants import SUBSETS
+from amnl_utils.training import TrainConfig
+
+REPO = Path(E.__file__).resolve().parent.parent
+COMMITTED = REPO / "results"
 
 
-def test_atomic_write_leaves_no_partial_file(tmp_path):
-    path = tmp_path / "sub" / "run.json"
-    E.write_json_atomic(path, {"a": 1})
-    assert json.loads(path.read_text()) == {"a": 1}
-    with pytest.raises(TypeError):
-        E.write_json_atomic(path, {"a": object()})  # fails half-way through serialising
-    assert json.loads(path.read_text()) == {"a": 1}  # old file untouched
-    with pytest.raises(TypeError):
-        E.write_json_atomic(tmp_path / "new.json", {"b": object()})
-    assert sorted(p.name for p in tmp_path.rglob("*")) == ["run.json", "sub"]  # no tmp, no new.json
+def paths(grid: str, arm: str, subset: str = "FD001", seed: int = 0) -> set[Path]:
+    return {s.path("/r") for s in E.grid_runs(grid) if s.arm == arm and s.config.subset == subset
+            and s.config.seed == seed}
 
 
-def test_grids_are_well_formed():
-    runs = E.grid_runs("headline")
-    assert len(runs) == 60
-    assert len({r.relpath for r in runs}) == 60
-    assert {r.arm for r in runs} == {"mse", "scaled_mse", "amnl"}
-    assert {r.config.preset for r in runs} == {"compact"}
-    assert all(r.config.w_max == 2.0 for r in runs)
+def test_final_grids_are_well_formed():
+    for name, n_subsets, n_arms in (("headline", 4, 3), ("schedules", 2, 6), ("wmax", 2, 10)):
+        runs = E.grid_runs(name)
+        assert len(runs) == n_subsets * n_arms * len(E.SEEDS)
+        assert len({r.path("/r") for r in runs}) == len(runs)  # no two arms of a grid are one run
+        assert len(E.SEEDS) >= 10
+        assert {r.config.preset for r in runs} == {"compact"}
+        assert all(r.config.evaluate_test for r in runs)
+        for r in runs:  # every run follows the recipe of its subset
+            assert r.config.window == E.RECIPE[r.config.subset]["window"]
+    assert {r.config.subset for r in E.grid_runs("headline")} == set(SUBSETS)
     with pytest.raises(ValueError, match="unknown grid"):
         E.grid_runs("nope")
 
 
-def test_verdict():
-    assert E.verdict(-1.0, 2.0) == "no measurable difference"
-    assert E.verdict(-3.0, -1.0) == "lower than MSE"
-    assert E.verdict(0.5, 1.0) == "higher than MSE"
+def test_grids_share_runs():
+    amnl = paths("headline", "amnl")
+    assert amnl == paths("schedules", "linear") == paths("wmax", "amnl_w2")
+    assert paths("headline", "mse") == paths("schedules", "mse") == paths("wmax", "amnl_w1")
+    assert paths("headline", "scaled_mse") == paths("schedules", "constant") == paths("wmax", "scaled_w2")
+    assert paths("wmax", "scaled_w5") != paths("wmax", "amnl_w5")
 
 
-def test_smoke_grid_runs_resumes_and_aggregates(tmp_path, cmapss_dir, monkeypatch):
+def test_tuning_grids_never_read_the_test_set():
+    tuning = [g for g in E.GRIDS.values() if g.tuning]
+    assert tuning
+    for g in tuning:
+        assert all(not r.config.evaluate_test for r in g.runs())
+
+
+def test_every_compared_pair_names_arms_of_its_grid():
+    for g in E.GRIDS.values():
+        arms = {r.arm for r in g.runs()}
+        for a, b in g.pairs:
+            assert a in arms and b in arms, (g.name, a, b)
+    assert ("amnl", "scaled_mse") in E.GRIDS["headline"].pairs  # AMNL − scaled MSE is computed
+
+
+def test_smoke_grid_resumes_and_repairs_damaged_and_stale_files(tmp_path, cmapss_dir, monkeypatch):
     monkeypatch.setenv("CMAPSS_DIR", str(cmapss_dir))
-    out = E.run_grid("smoke", tmp_path, jobs=1, progress=False)
-    assert out == {"total": 3, "skipped": 0, "ran": 3}
-    files = sorted((tmp_path / "smoke" / "FD001").glob("*.json"))
-    assert [f.name for f in files] == ["amnl_s0.json", "mse_s0.json", "scaled_mse_s0.json"]
-    rec = json.loads(files[0].read_text())
-    for key in ("config", "seed", "git_commit", "versions", "device", "wall_s", "curves", "test",
-                "predictions", "stopping", "loss_scale"):
-        assert key in rec
+    out = E.run_grid("smoke", tmp_path, progress=False, isolate=False)
+    assert out == {"total": 3, "skipped": 0, "ran": 3, "failed": 0}
+    files = sorted((tmp_path / "runs" / "FD001").glob("*.json"))
+    assert [f.name.split("_s0_")[0] for f in files] == ["amnl_w2", "mse", "scaled_mse_w2"]
+    rec = R.load_record(files[0])
+    assert rec["config"]["window"] == 30 and rec["code_hash"] == R.code_hash()
+    assert 0 <= rec["clipped_fraction"] <= 1 and "nf_rmse_all" in rec["test"]
     assert not list(tmp_path.rglob("*.tmp"))
 
     mtimes = {f: f.stat().st_mtime_ns for f in files}
-    assert E.run_grid("smoke", tmp_path, progress=False)["ran"] == 0  # resumable: all skipped
+    assert E.run_grid("smoke", tmp_path, progress=False, isolate=False)["ran"] == 0  # all skipped
     assert {f: f.stat().st_mtime_ns for f in files} == mtimes
-    files[1].unlink()
-    assert E.run_grid("smoke", tmp_path, progress=False) == {"total": 3, "skipped": 2, "ran": 1}
 
-    summary = E.aggregate("smoke", tmp_path, n_boot=50)
-    assert summary["n_runs"] == 3
-    table = pd.read_csv(tmp_path / "smoke" / "summary.csv")
-    assert set(table["arm"]) == {"mse", "scaled_mse", "amnl"}
-    assert {"rmse", "nasa", "nf_rmse", "health_acc", "rmse_le30"} <= set(table["metric"])
-    row = table[(table.arm == "amnl") & (table.metric == "rmse")].iloc[0]
-    assert row.ci_low <= row["mean"] <= row.ci_high
-    comps = pd.read_csv(tmp_path / "smoke" / "comparisons.csv")
-    assert set(comps["arm"]) == {"scaled_mse", "amnl"}
+    files[1].write_text(files[1].read_text()[:500])  # cut off, as by a full disk
+    stale = json.loads(files[2].read_text()) | {"code_hash": "0" * 16}
+    files[2].write_text(json.dumps(stale))  # made by other training code
+    state = E.grid_status("smoke", tmp_path)
+    assert [len(state[k]) for k in ("fresh", "stale", "corrupt", "missing")] == [1, 1, 1, 0]
+    with pytest.raises(RuntimeError, match=r"(?s)stale: 1 run.*corrupt: 1 run"):
+        E.aggregate("smoke", tmp_path, n_boot=20)
+    with pytest.raises(RuntimeError, match="never aggregated"):
+        E.aggregate("smoke", tmp_path, n_boot=20, partial=True)  # partial never admits stale runs
+    assert E.run_grid("smoke", tmp_path, progress=False, isolate=False)["ran"] == 2
+    assert E.grid_status("smoke", tmp_path)["fresh"].__len__() == 3
 
-    # the notebook's tables build from these files
-    summ, comp, meta = R.load_summary("smoke", tmp_path)
-    table = R.headline_table(summ)
-    assert table.shape == (3, 4) and list(table.index.get_level_values("loss")) == ["MSE", "scaled MSE", "AMNL"]
-    assert R.comparison_table(comp).shape[0] == 2
-    assert "this book: AMNL (compact, 1 seeds)" in R.anchors_table(summ).index
-    assert R.budget_table("smoke", tmp_path)["epochs run"].tolist() == [2.0, 2.0, 2.0]
-    assert len(R.load_predictions("smoke", tmp_path)) == 300  # 3 runs × 100 FD001 test engines
+
+def test_aggregate_refuses_an_incomplete_grid_unless_partial(tmp_path, cmapss_dir, monkeypatch):
+    monkeypatch.setenv("CMAPSS_DIR", str(cmapss_dir))
+    spec = E.grid_runs("smoke")[0]
+    E.run_one(spec.config, spec.path(tmp_path))
+    with pytest.raises(RuntimeError, match=r"(?s)missing: 2 run.*--partial"):
+        E.aggregate("smoke", tmp_path, n_boot=20)
+    out = E.aggregate("smoke", tmp_path, n_boot=20, partial=True)
+    assert out["partial"] and out["n_runs"] == 1 and out["n_expected"] == 3
+    assert pd.read_csv(tmp_path / "smoke" / "summary.csv")["partial"].all()
+
+
+def _fake_record(cfg: TrainConfig, y_true, y_pred, nf_true, nf_pred, nf_units, val=20.0) -> dict:
+    rec = {k: None for k in R.REQUIRED_KEYS}
+    curves = [{"epoch": e, "val_rmse": val + (0.5 if e % 2 else 0.0), "balance_rul": 1.0, "balance_ce": 2.0}
+              for e in range(1, 6)]
+    rec.update(
+        run_id=R.run_id(cfg), subset=cfg.subset, seed=cfg.seed, config=R.canonical_config(cfg),
+        code_hash=R.code_hash(), git_commit="abc", versions={}, curves=curves, val={"rmse": val},
+        stopping={"best_val_rmse": val, "best_epoch": 2, "epochs_run": 5, "diverged": False},
+        clipped_fraction=0.1, wall_s=1.0, started_at="2026-01-01T00:00:00+00:00",
+        finished_at="2026-01-01T00:01:00+00:00", test={},
+        predictions={"unit": list(range(1, len(y_true) + 1)), "y_true": list(y_true), "y_pred": list(y_pred),
+                     "h_true": [2 if y <= 30 else 0 for y in y_true], "h_pred": [2 if p <= 30 else 0 for p in y_pred],
+                     "nf": {"unit": [int(u) for u in nf_units], "y_true": list(nf_true), "y_pred": list(nf_pred)}},
+    )
+    return rec
+
+
+def test_aggregate_statistics_match_the_stats_module(tmp_path, monkeypatch):
+    """A grid of hand-made records: the tables hold exactly the paired per-seed statistics."""
+    rng = np.random.default_rng(0)
+    y = rng.uniform(0, 125, 40).round()
+    nf_true, nf_units = np.array([3.0, 2.0, 1.0, 0.0, 20.0, 19.0]), np.array([1, 1, 1, 1, 2, 2])
+    seeds = range(4)
+    cfgs = {"mse": lambda k: TrainConfig(loss="mse", seed=k), "amnl": lambda k: TrainConfig(loss="amnl", seed=k)}
+    grid = E.Grid("fake", "hand-made", lambda: [E.RunSpec(a, f(k)) for k in seeds for a, f in cfgs.items()],
+                  pairs=(("amnl", "mse"),))
+    monkeypatch.setitem(E.GRIDS, "fake", grid)
+    per_seed = {"mse": [], "amnl": []}
+    for spec in grid.runs():
+        shift = 4.0 if spec.arm == "mse" else 2.0 + 0.5 * spec.config.seed
+        pred = y + shift + rng.normal(0, 3, y.size)
+        per_seed[spec.arm].append(float(np.sqrt(np.mean((pred - y) ** 2))))
+        R.write_json_atomic(spec.path(tmp_path), _fake_record(spec.config, y, pred, nf_true, nf_true + shift, nf_units))
+    out = E.aggregate("fake", tmp_path, n_boot=50)
+    comp = pd.DataFrame(out["comparisons"]).set_index("metric")
+    expected = S.paired_difference(per_seed["amnl"], per_seed["mse"])
+    for key in ("diff", "lo", "hi", "mde"):
+        assert comp.loc["rmse", key] == pytest.approx(expected[key])
+    assert comp.loc["nf_rmse_all", "diff"] == pytest.approx(np.mean([2.0 + 0.5 * k for k in seeds]) - 4.0)
+    assert comp.loc["rmse", "boot_lo"] < comp.loc["rmse", "diff"] < comp.loc["rmse", "boot_hi"]
+    summ = pd.DataFrame(out["summary"]).set_index(["arm", "metric"])
+    assert summ.loc[("mse", "rmse"), "mean"] == pytest.approx(np.mean(per_seed["mse"]))
+    assert summ.loc[("mse", "roughness"), "mean"] == pytest.approx(0.5)
+    assert summ.loc[("mse", "balance_ratio"), "mean"] == pytest.approx(0.5)
+    assert not out["partial"] and (tmp_path / "fake" / "comparisons.csv").exists()
 
 
 def test_cli_list(capsys):
     assert E.main(["list"]) == 0
-    assert "headline: 60 runs" in capsys.readouterr().out
+    assert "headline: 120 runs" in capsys.readouterr().out
 
 
-def test_git_commit_flags_uncommitted_package_changes(monkeypatch) -> None:
-    import subprocess as sp
+def test_cli_honours_amnl_results(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv(R.ENV_VAR, str(tmp_path))
+    assert E.main(["status", "--grid", "smoke"]) == 0
+    assert json.loads(capsys.readouterr().out.splitlines()[0]) == {"fresh": 0, "stale": 0, "corrupt": 0, "missing": 3}
+    with pytest.raises(RuntimeError, match=str(tmp_path)):
+        E.main(["aggregate", "--grid", "smoke"])
 
-    calls = []
 
-    def fake_run(cmd, **kwargs):
-        calls.append(cmd)
-        out = "abc123\n" if cmd[1] == "rev-parse" else " M amnl_utils/losses.py\n"
-        return sp.CompletedProcess(cmd, 0, stdout=out, stderr="")
+def _children(pid: int) -> list[int]:
+    import psutil
 
-    monkeypatch.setattr(E.subprocess, "run", fake_run)
-    assert E.git_commit() == "abc123+dirty"
-    monkeypatch.setattr(
-        E.subprocess, "run", lambda cmd, **k: sp.CompletedProcess(cmd, 0, stdout="abc123\n" if cmd[1] == "rev-parse" else "", stderr="")
-    )
-    assert E.git_commit() == "abc123"
-    monkeypatch.setattr(E.subprocess, "run", lambda cmd, **k: sp.CompletedProcess(cmd, 128, stdout="", stderr="no repo"))
-    assert E.git_commit() == "unknown"
+    try:
+        return [c.pid for c in psutil.Process(pid).children(recursive=True) if "_run-one" in " ".join(c.cmdline())]
+    except psutil.NoSuchProcess:
+        return []
+
+
+def test_workers_die_with_their_parent(tmp_path, cmapss_dir):
+    """SIGKILL of `run --jobs 2`: its run processes go too, and no new run starts."""
+    import psutil
+
+    env = {**os.environ, "CMAPSS_DIR": str(cmapss_dir), R.ENV_VAR: str(tmp_path), "PYTHONPATH": str(REPO)}
+    parent = subprocess.Popen([sys.executable, "-m", "amnl_utils.experiments", "run", "--grid", "smoke", "--jobs", "2",
+                               "--no-progress"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 60
+        kids: list[int] = []
+        while time.time() < deadline and len(kids) < 2:
+            kids = _children(parent.pid)
+            time.sleep(0.05)
+        assert len(kids) == 2, "the grid did not start two run processes"
+        parent.send_signal(signal.SIGKILL)
+        parent.wait()
+        deadline = time.time() + 10
+        while time.time() < deadline and any(psutil.pid_exists(k) and psutil.Process(k).status() != "zombie" for k in kids):
+            time.sleep(0.05)
+        assert not any(psutil.pid_exists(k) and psutil.Process(k).status() != "zombie" for k in kids)
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+    time.sleep(1.0)  # nothing is left to start another run
+    alive = [p for p in psutil.process_iter(["cmdline"]) if str(tmp_path) in " ".join(p.info["cmdline"] or [])]
+    assert not [p for p in alive if p.status() != "zombie"]
+
+
+def test_committed_results_are_fresh():
+    """Every committed run was made by the current training code (else: re-run its grid)."""
+    files = sorted((COMMITTED / "runs").rglob("*.json"))
+    assert files, "no committed result files"
+    current = R.code_hash()
+    stale = [str(f.relative_to(COMMITTED)) for f in files if R.load_record(f)["code_hash"] != current]
+    assert not stale, f"{len(stale)} committed runs are stale, e.g. {stale[:3]}; re-run their grids"
+
+
+def test_a_committed_run_recreates_bit_for_bit(tmp_path, cmapss_dir):
+    """`rerun` re-trains one committed (smoke) run in a fresh process and gets the same bits."""
+    spec = E.grid_runs("smoke")[2]
+    path = spec.path(COMMITTED)
+    original = R.load_record(path)
+    import torch
+
+    if original["cpu_capability"] != torch.backends.cpu.get_cpu_capability():
+        pytest.skip(f"made on a {original['cpu_capability']} CPU, this one is "
+                    f"{torch.backends.cpu.get_cpu_capability()}: bit-identity holds on the same kind of machine")
+    out = E.rerun(path, tmp_path, data_dir=str(cmapss_dir))
+    assert out["identical"] and out["max_abs_pred_diff"] == 0.0 and not out["stale"]
