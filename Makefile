@@ -8,7 +8,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: book test venv clean experiments
+.PHONY: book test venv clean experiments constraints
 
 venv: $(STAMP)
 
@@ -37,3 +37,10 @@ experiments: $(STAMP)
 
 clean:
 	rm -rf _build
+
+# Re-pin every transitive package after a change to requirements.txt, for a stock Linux x86-64
+# machine with Python 3.11 (any 3.11.x; torch's CUDA packages included). Needs uv (`pip install uv`).
+# The versions already in constraints.txt are kept where they still fit.
+constraints: requirements.txt
+	uv pip compile requirements.txt --python-version 3.11 --python-platform x86_64-manylinux_2_28 \
+	  --annotation-style line --custom-compile-command "make constraints" -o constraints.txt

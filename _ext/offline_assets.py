@@ -7,7 +7,8 @@ finishes. It is kept out of the source ``_static/`` on purpose: Jupyter Book add
 finds there to every page. It also switches off myst-nb's ipywidgets loader (require.js and the
 html-manager from CDNs): the book stores no widget state; the kernel-free figures carry the
 interactivity of the static pages (see amnl_utils.interactive). Scripts that the static pages
-never use are dropped from every page (sphinx-thebe's unpkg loader, stored widget state).
+never use are dropped from every page (sphinx-thebe's unpkg loader, stored widget state). MathJax is
+loaded on every page: each page's sidebar lists the chapter titles, some of which hold math.
 """
 
 from __future__ import annotations
@@ -85,6 +86,10 @@ def drop_unused_scripts(app: Sphinx, pagename: str, templatename: str, context: 
 
 
 def setup(app: Sphinx) -> dict:
+    # MathJax on every page, not only on pages whose body has math: the table of contents in every
+    # page's sidebar shows chapter titles with math ("14.3 The $w_{\max}$ ceiling"), which would
+    # stay raw TeX on a page without it.
+    app.set_html_assets_policy("always")
     # Early (default is 500) so that myst-nb builds its own config from ours.
     app.connect("config-inited", configure, priority=100)
     app.connect("html-page-context", drop_unused_scripts)

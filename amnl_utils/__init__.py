@@ -4,4 +4,5 @@ Import the submodules you need (``from amnl_utils.losses import moderate_weighte
 top level stays light so that ``import amnl_utils`` works with numpy alone.
 """
 
+#: The package version, in one place (pyproject.toml reads it: `[tool.setuptools.dynamic]`).
 __version__ = "0.1.0"

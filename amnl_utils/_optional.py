@@ -17,6 +17,7 @@ EXTRAS: dict[str, tuple[str, str]] = {
         "Colab already has one",
     ),
     "pandas": ("book", ""),
+    "scipy": ("book", ""),
     "matplotlib": ("book", ""),
     "ipywidgets": ("book", ""),
     "pooch": ("data", ""),

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from posixpath import dirname, join, normpath
 
 import pytest
 
@@ -20,17 +22,55 @@ CHROMIUM_ARGS = [
 ]
 
 
+#: Viewports the layout tests use: a phone (iPhone 12-15 class) and a laptop.
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+
+_REFRESH = re.compile(r"<meta\s+http-equiv=[\"']refresh[\"']\s+content=[\"']\s*\d+\s*;\s*url=([^\"']+)", re.IGNORECASE)
+
+
+def html_pages() -> list[str]:
+    """Every HTML page of the built book, relative to _build/html (empty if not built)."""
+    if not BUILD.is_dir():
+        return []
+    return sorted(
+        p.relative_to(BUILD).as_posix()
+        for p in BUILD.rglob("*.html")
+        if not any(part.startswith((".", "_")) for part in p.relative_to(BUILD).parts)
+    )
+
+
+def chapter_pages() -> list[str]:
+    return [p for p in html_pages() if p.startswith("chapters/")]
+
+
+def content_pages() -> list[str]:
+    """Pages a reader reads (not redirects such as index.html): what layout tests look at."""
+    return [p for p in html_pages() if redirect_target(p) is None]
+
+
+def redirect_target(path: str) -> str | None:
+    """Where a page's ``<meta http-equiv="refresh">`` sends the browser (relative to the book), or None."""
+    file = BUILD / path
+    if not file.is_file():
+        return None
+    match = _REFRESH.search(file.read_text(encoding="utf-8"))
+    return normpath(join(dirname(path), match.group(1).strip())) if match else None
+
+
 def require_build() -> Path:
     if not (BUILD / "index.html").is_file():
         pytest.fail(f"no built book at {BUILD}; run `make book` first (`make test` does it)")
     return BUILD
 
 
-def screenshot(page, name: str, locator=None) -> Path:
-    """Save a screenshot under artifacts/screenshots (full page, or one element)."""
+def screenshot(page, name: str, locator=None, full_page: bool = True) -> Path:
+    """Save a screenshot under artifacts/screenshots (full page, the window as it is, or one element)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
-    if locator is None:
+    if locator is None and not full_page:
+        page.screenshot(path=str(path))
+    elif locator is None:
         page.evaluate("() => window.scrollTo(0, 0)")  # else the sticky header is drawn mid-page
         page.screenshot(path=str(path), full_page=True)
     else:

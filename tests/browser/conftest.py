@@ -16,7 +16,7 @@ from typing import Callable, Iterator
 from urllib.parse import urlsplit
 
 import pytest
-from browser_support import CHROMIUM_ARGS, require_build
+from browser_support import CHROMIUM_ARGS, DESKTOP, redirect_target, require_build
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -68,14 +68,19 @@ class PageLog:
 
 
 @pytest.fixture
-def open_page(browser, site) -> Iterator[Callable[[str], tuple[object, PageLog]]]:
-    """``open_page("chapters/x.html")`` -> (page, log), loaded, with MathJax finished typesetting."""
+def open_page(browser, site) -> Iterator[Callable[..., tuple[object, PageLog]]]:
+    """``open_page("chapters/x.html")`` -> (page, log), loaded, with MathJax finished typesetting.
+
+    ``viewport`` (default 1280 x 900) sets the window size; ``touch=True`` gives a touch screen
+    (``locator.tap()``), as on a phone. A page that redirects (index.html's meta refresh) is
+    followed to its target before anything else is awaited.
+    """
     contexts = []
     local = urlsplit(site).netloc
 
-    def _open(path: str) -> tuple[object, PageLog]:
+    def _open(path: str, viewport: dict | None = None, touch: bool = False) -> tuple[object, PageLog]:
         log = PageLog()
-        context = browser.new_context(viewport={"width": 1280, "height": 900}, device_scale_factor=1)
+        context = browser.new_context(viewport=viewport or DESKTOP, device_scale_factor=1, has_touch=touch)
         contexts.append(context)
 
         def route(r) -> None:
@@ -101,6 +106,11 @@ def open_page(browser, site) -> Iterator[Callable[[str], tuple[object, PageLog]]
             lambda req: log.failed.append(f"{req.failure} {req.url}") if urlsplit(req.url).netloc == local else None,
         )
         page.goto(f"{site}/{path}", wait_until="load")
+        target = redirect_target(path)
+        if target is not None:
+            # A meta refresh replaces the page after its load event: wait until the target has
+            # loaded, or the MathJax wait below would run in a page that is being torn down.
+            page.wait_for_url(f"{site}/{target}", wait_until="load")
         # MathJax (deferred) typesets after load; its startup promise resolves when it is done.
         page.wait_for_function("() => !document.querySelector('.math') || (window.MathJax && MathJax.startup && MathJax.startup.promise)")
         page.evaluate("() => window.MathJax && MathJax.startup ? MathJax.startup.promise.then(() => true) : true")

@@ -5,6 +5,7 @@ Run after ``make book`` (``make test`` does both). Screenshots go to artifacts/s
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 from html.parser import HTMLParser
@@ -12,11 +13,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import yaml
 
 from amnl_utils.interactive import figure_id, gradient_density_shares
 
-from browser_support import BUILD, ROOT, require_build, screenshot
+from browser_support import BUILD, ROOT, chapter_pages, html_pages, require_build, screenshot
 
 FIG = figure_id("gradient density")
 CHAPTER_141 = "chapters/14_1_uniform_vs_weighted.html"
@@ -26,21 +26,6 @@ CDN = re.compile(
     r"|fonts\.gstatic\.com|code\.jquery\.com|bootstrapcdn\.com|polyfill\.io|cdn\.plot\.ly|//cdn\.",
     re.IGNORECASE,
 )
-
-
-def html_pages() -> list[str]:
-    """Every HTML page of the built book, relative to _build/html (empty if not built)."""
-    if not BUILD.is_dir():
-        return []
-    return sorted(
-        p.relative_to(BUILD).as_posix()
-        for p in BUILD.rglob("*.html")
-        if not any(part.startswith((".", "_")) for part in p.relative_to(BUILD).parts)
-    )
-
-
-def chapter_pages() -> list[str]:
-    return [p for p in html_pages() if p.startswith("chapters/")]
 
 
 def test_book_is_built() -> None:
@@ -86,17 +71,32 @@ def test_page_renders_offline_without_errors(open_page, path: str) -> None:
     log.assert_clean()
 
 
+def _colab_tool():
+    spec = importlib.util.spec_from_file_location("sync_colab_cell", ROOT / "tools" / "sync_colab_cell.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 @pytest.mark.parametrize("path", chapter_pages())
-def test_chapter_has_colab_button(open_page, path: str) -> None:
-    repo = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))["repository"]
-    owner_name = repo["url"].removeprefix("https://github.com/").strip("/")
-    expected = (
-        f"https://colab.research.google.com/github/{owner_name}/blob/{repo.get('branch', 'main')}/"
-        f"{Path(path).with_suffix('.ipynb').as_posix()}"
-    )
+def test_colab_button_follows_config(open_page, path: str) -> None:
+    """Published (`colab:` block of _config.yml set): a Colab button opening this notebook at exactly
+    the configured tag or commit. Not published: no Colab button, and no repository button in the
+    page's header (Jupyter Book would otherwise link its own default address)."""
+    target = _colab_tool().colab_target()
     page, log = open_page(path)
-    hrefs = page.eval_on_selector_all("a[href*='colab.research.google.com']", "els => els.map(e => e.href)")
-    assert expected in hrefs, f"{path}: no Colab launch button to {expected}; found {hrefs}"
+    colab = page.eval_on_selector_all("a[href*='colab.research.google.com']", "els => els.map(e => e.href)")
+    if target is None:
+        github = page.eval_on_selector_all(".bd-header-article a[href*='github.com']", "els => els.map(e => e.href)")
+        assert colab == [], f"{path}: the Colab path is not published, yet the page links to Colab: {colab}"
+        assert github == [], f"{path}: the book's address is not published, yet the header links to {github}"
+    else:
+        owner_name = target.url.removeprefix("https://github.com/")
+        expected = (
+            f"https://colab.research.google.com/github/{owner_name}/blob/{target.ref}/"
+            f"{Path(path).with_suffix('.ipynb').as_posix()}"
+        )
+        assert expected in colab, f"{path}: no Colab launch button to {expected}; found {colab}"
     log.assert_clean()
 
 

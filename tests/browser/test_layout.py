@@ -1,0 +1,232 @@
+"""Reading comfort on any screen: no page wider than a phone, tables whole and aligned, glued numbers
+in the text's own weight, figures sharp and legible at column width, the bibliography complete.
+
+Run after ``make book``. Screenshots of every page at 390 px go to artifacts/screenshots/phone-*.png
+(the 1280 px ones are taken by test_book_html.py as page-*.png).
+"""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+from html.parser import HTMLParser
+
+import pytest
+
+from browser_support import BUILD, DESKTOP, PHONE, ROOT, chapter_pages, content_pages, html_pages, screenshot
+
+#: The outermost elements that stick out to the right of the viewport and make the page scroll
+#: sideways (elements inside a box that clips or scrolls, and fixed elements, do not).
+OVERFLOWING = """() => {
+  const vw = document.documentElement.clientWidth;
+  const clipped = el => {
+    for (let a = el.parentElement; a && a !== document.documentElement; a = a.parentElement) {
+      const s = getComputedStyle(a);
+      if (s.position === 'fixed') return true;
+      if (['auto', 'scroll', 'hidden', 'clip'].includes(s.overflowX) && a.getBoundingClientRect().right <= vw + 1) return true;
+    }
+    return false;
+  };
+  const name = el => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '')
+    + [...el.classList].slice(0, 3).map(c => '.' + c).join('');
+  const over = [...document.body.querySelectorAll('*')].filter(el => {
+    const r = el.getBoundingClientRect();
+    return r.width > 0 && r.right > vw + 1 && getComputedStyle(el).position !== 'fixed' && !clipped(el);
+  });
+  const outer = over.filter(el => !over.includes(el.parentElement));
+  outer.sort((a, b) => b.getBoundingClientRect().right - a.getBoundingClientRect().right);
+  return outer.slice(0, 5).map(el => {
+    const p = el.parentElement;
+    const text = (el.textContent || '').trim().replace(/\\s+/g, ' ').slice(0, 60);
+    return `${p ? name(p) + ' > ' : ''}${name(el)}: right edge at ${Math.round(el.getBoundingClientRect().right)} px`
+      + (text ? ` ("${text}")` : '');
+  });
+}"""
+
+
+def _shot_name(path: str) -> str:
+    return path.replace("/", "-").removesuffix(".html")
+
+
+@pytest.mark.parametrize("path", content_pages())
+def test_page_is_no_wider_than_a_phone(open_page, path: str) -> None:
+    width = PHONE["width"]
+    page, log = open_page(path, viewport=PHONE, touch=True)
+    scroll_width = page.evaluate("() => document.documentElement.scrollWidth")
+    screenshot(page, f"phone-{_shot_name(path)}")
+    if scroll_width > width + 1:
+        culprits = page.evaluate(OVERFLOWING)
+        pytest.fail(
+            f"{path} is {scroll_width} px wide at a {width} px viewport (it scrolls sideways); widest "
+            f"overflowing elements: {culprits or 'none found outside clipping boxes'}"
+        )
+    log.assert_clean()
+
+
+# --------------------------------------------------------------------------- tables
+
+
+class _Cells(HTMLParser):
+    """The text of every table cell of a page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cells: list[str] = []
+        self._depth = 0
+        self._text: list[str] = []
+
+    def handle_starttag(self, tag, attrs) -> None:
+        if tag in ("td", "th"):
+            self._depth += 1
+            if self._depth == 1:
+                self._text = []
+
+    def handle_endtag(self, tag) -> None:
+        if tag in ("td", "th") and self._depth:
+            self._depth -= 1
+            if self._depth == 0:
+                self.cells.append(" ".join("".join(self._text).split()))
+
+    def handle_data(self, data) -> None:
+        if self._depth:
+            self._text.append(data)
+
+
+@pytest.mark.parametrize("path", html_pages())
+def test_no_table_cell_is_truncated(path: str) -> None:
+    parser = _Cells()
+    parser.feed((BUILD / path).read_text(encoding="utf-8"))
+    cut = [c for c in parser.cells if c.endswith(("\u2026", "..."))]
+    assert not cut, (
+        f"{path}: {len(cut)} table cell(s) cut short (pandas display.max_colwidth / max_rows / "
+        f"max_columns?): {cut[:5]}"
+    )
+
+
+def _pages_with(marker: str, pages: list[str]) -> list[str]:
+    return [p for p in pages if marker in (BUILD / p).read_text(encoding="utf-8")]
+
+
+#: A plain number as a table shows it (independent of the build's own rule in _ext/numeric_cells.py).
+PLAIN_NUMBER = re.compile(r"^[+\-\u2212]?\d[\d,]*(\.\d+)?([eE][+\-\u2212]?\d+)?%?$")
+
+
+@pytest.mark.parametrize("path", _pages_with('class="dataframe"', content_pages()))
+def test_numbers_in_tables_are_right_aligned(open_page, path: str) -> None:
+    page, log = open_page(path)
+    cells = page.eval_on_selector_all(
+        ".bd-article table td",
+        "els => els.map(e => [e.textContent.trim(), getComputedStyle(e).textAlign])",
+    )
+    numeric = [(text, align) for text, align in cells if PLAIN_NUMBER.match(text)]
+    assert numeric, f"{path}: a page with a pandas table but no number in any cell?"
+    wrong = [(text, align) for text, align in numeric if align not in ("right", "end")]
+    assert not wrong, f"{path}: {len(wrong)} of {len(numeric)} numeric cells are not right-aligned: {wrong[:5]}"
+    log.assert_clean()
+
+
+# --------------------------------------------------------------------------- glued numbers
+
+
+@pytest.mark.parametrize("path", _pages_with("pasted-text", chapter_pages()))
+def test_glued_numbers_have_the_weight_of_the_text_around_them(open_page, path: str) -> None:
+    page, log = open_page(path)
+    pairs = page.eval_on_selector_all(
+        ".bd-article span.pasted-text",
+        "els => els.map(e => [e.textContent.trim(), getComputedStyle(e).fontWeight,"
+        " getComputedStyle(e.parentElement).fontWeight])",
+    )
+    assert pairs, f"{path}: no glued text found in the article"
+    bold = [(text, own, around) for text, own, around in pairs if own != around]
+    assert not bold, f"{path}: glued numbers in another weight than their sentence (text, own, around): {bold[:5]}"
+    log.assert_clean()
+
+
+# --------------------------------------------------------------------------- figures
+
+#: Bounds on natural width / displayed width of a figure image at a 1280 px window.
+SHARP_MIN, LEGIBLE_MAX = 1.5, 2.2
+IMAGES = """() => [...document.querySelectorAll('.bd-article img')].map(img => {
+  const column = img.closest('.bd-article');
+  const cs = getComputedStyle(column);
+  return {
+    src: img.getAttribute('src'),
+    natural: img.naturalWidth,
+    shown: img.getBoundingClientRect().width,
+    column: column.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight),
+  };
+})"""
+
+
+@pytest.mark.parametrize("path", _pages_with("<img", chapter_pages()))
+def test_figures_are_not_downscaled_into_illegibility(open_page, path: str) -> None:
+    """Every image in a chapter's article, at a 1280 px window (1 CSS px = 1 screen px):
+
+    - natural width / displayed width ≤ 2.2: the PNG was drawn at about the column's width at 2x
+      density (the book style: 7 in at 192 dpi, shown 672 px wide). A figure drawn much wider (a
+      1400 px-wide 1x figure squeezed into a 600 px column, or a 12 in figure) is shrunk on screen,
+      and its text with it, below the 10 pt the style sets;
+    - natural width / displayed width ≥ 1.5: the PNG has about 2 pixels per displayed pixel, sharp on
+      high-density screens (a 1x PNG is blurry there);
+    - no image is wider than its column.
+    """
+    page, log = open_page(path)
+    page.wait_for_function("() => [...document.querySelectorAll('.bd-article img')].every(i => i.complete)")
+    images = page.evaluate(IMAGES)
+    assert images, f"{path}: no image in the article"
+    problems = []
+    for im in images:
+        if im["natural"] == 0:
+            problems.append(f"{im['src']}: did not load")
+            continue
+        ratio = im["natural"] / im["shown"]
+        where = f"{im['src'].rsplit('/', 1)[-1][:16]}: {im['natural']} px drawn, shown at {im['shown']:.0f} px"
+        if ratio > LEGIBLE_MAX:
+            problems.append(f"{where} (x{ratio:.2f} > {LEGIBLE_MAX}: drawn too wide, text shrunk)")
+        if ratio < SHARP_MIN:
+            problems.append(f"{where} (x{ratio:.2f} < {SHARP_MIN}: not drawn for 2x screens)")
+        if im["shown"] > im["column"] + 1:
+            problems.append(f"{where}, wider than its {im['column']:.0f} px column")
+    assert not problems, f"{path}: " + "; ".join(problems)
+    log.assert_clean()
+
+
+@pytest.mark.parametrize("path", _pages_with("<img", chapter_pages()))
+def test_figures_keep_their_shape_on_a_phone(open_page, path: str) -> None:
+    """At 390 px the figures shrink to the column; their height must shrink with them."""
+    page, log = open_page(path, viewport=PHONE, touch=True)
+    page.wait_for_function("() => [...document.querySelectorAll('.bd-article img')].every(i => i.complete)")
+    images = page.eval_on_selector_all(
+        ".bd-article img",
+        "els => els.map(i => [i.getAttribute('src'), i.naturalWidth / i.naturalHeight,"
+        " i.getBoundingClientRect().width / i.getBoundingClientRect().height, i.getBoundingClientRect().right])",
+    )
+    assert images, f"{path}: no image in the article"
+    squashed = [
+        f"{src.rsplit('/', 1)[-1][:16]}: drawn {drawn:.2f}:1, shown {shown:.2f}:1"
+        for src, drawn, shown, _ in images
+        if abs(shown / drawn - 1) > 0.02
+    ]
+    assert not squashed, f"{path}: figures distorted at {PHONE['width']} px: {squashed}"
+    wide = [f"{src.rsplit('/', 1)[-1][:16]}: right edge at {right:.0f} px" for src, _, _, right in images if right > PHONE["width"] + 1]
+    assert not wide, f"{path}: figures wider than the screen: {wide}"
+    log.assert_clean()
+
+
+# --------------------------------------------------------------------------- references
+
+
+def _plain(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "", re.sub(r"\\[a-zA-Z]+|[{}]", "", text).lower())
+
+
+def test_bibliography_lists_every_entry() -> None:
+    from pybtex.database import parse_file
+
+    bib = parse_file(str(ROOT / "references.bib"))
+    html = (BUILD / "references.html").read_text(encoding="utf-8")
+    listed = html.count('role="doc-biblioentry"')
+    assert listed == len(bib.entries), f"references.html lists {listed} entries, references.bib has {len(bib.entries)}"
+    text = _plain(unescape(re.sub(r"<[^>]+>", "", html)))
+    missing = [key for key, e in bib.entries.items() if _plain(e.fields["title"]) not in text]
+    assert not missing, f"references.html does not show the titles of: {missing}"
