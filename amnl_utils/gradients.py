@@ -4,6 +4,9 @@ For one sample ``|dL/dyhat_i| = (2/B) * w(y_i) * |r_i|``. To isolate what the *l
 model), these functions assume the same residual magnitude ``|r|`` on every sample, so the pull of a
 group of samples is proportional to the sum of their weights. Under plain MSE (``w = 1``) a bucket's
 share of the gradient is then just its share of the samples.
+
+:func:`per_sample_gradient` and :func:`gradient_spread` drop that assumption: they take real
+residuals (§14.3) and describe the spread of the per-sample pulls in one batch.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from .constants import R_MAX, RUL_BUCKETS, W_MAX
+from .losses import amnl_weighted_mse
 from .weights import check_rul, schedule
 
 
@@ -26,7 +30,23 @@ def gradient_share(
     y = check_rul(y, "y")
     if y.size == 0:
         raise ValueError("y is empty; pass the RUL labels of at least one window")
-    w = schedule(name)(y, max_rul=max_rul, w_max=w_max)
+    return bucket_gradient_share(y, schedule(name)(y, max_rul=max_rul, w_max=w_max))
+
+
+def bucket_gradient_share(y: np.ndarray, w: np.ndarray) -> dict[str, dict[str, float]]:
+    """Share of samples and of total gradient mass per RUL bucket, for given per-sample weights.
+
+    y: (N,) true (capped) RUL, cycles; w: (N,) weights > 0 of those samples (any schedule, also one
+    that :data:`amnl_utils.weights.SCHEDULES` does not hold). Returns the dict of
+    :func:`gradient_share`: a bucket's gradient share is the sum of its weights over the sum of all
+    weights (equal residual magnitude assumed).
+    """
+    y = check_rul(y, "y")
+    w = np.asarray(w, dtype=np.float64)
+    if y.ndim != 1 or y.size == 0 or w.shape != y.shape:
+        raise ValueError(f"y and w must be non-empty (N,) arrays of one shape, got {y.shape} and {w.shape}")
+    if not (np.isfinite(w).all() and (w > 0).all()):
+        raise ValueError("w must hold finite weights > 0 (a weight schedule maps into [1, w_max])")
     out: dict[str, dict[str, float]] = {}
     for _, label, lo, hi in RUL_BUCKETS:
         m = (y > lo) & (y <= hi)
@@ -71,3 +91,69 @@ def gradient_density(
         "mse": counts / counts.sum(),
         "weighted": weight_sums / weight_sums.sum(),
     }
+
+
+# --------------------------------------------------------------------------- §14.3: real residuals
+
+
+def per_sample_gradient(
+    y: np.ndarray, residual: np.ndarray, w_max: float = W_MAX, max_rul: float = R_MAX
+) -> np.ndarray:
+    """Per-sample gradient magnitude of the AMNL loss, ``|dL/dyhat_i| = (2/B) w(y_i) |r_i|``.
+
+    y: (B,) true RUL of one batch (cycles); residual: (B,) ``pred - y`` (cycles). Returns (B,)
+    float64 in cycles (the loss is in cycles², the prediction in cycles). The gradient is the one
+    of :func:`amnl_utils.losses.amnl_weighted_mse`; ``w_max = 1`` is plain MSE.
+    """
+    y = check_rul(y, "y")
+    r = np.asarray(residual, dtype=np.float64)
+    if y.ndim != 1 or y.size == 0 or r.shape != y.shape:
+        raise ValueError(f"y and residual must be non-empty (B,) arrays of one shape, got {y.shape} and {r.shape}")
+    if not np.isfinite(r).all():
+        raise ValueError("residual has non-finite values; pass finite pred - target in cycles")
+    _, _, grad = amnl_weighted_mse(y + r, y, max_rul=max_rul, w_max=w_max)
+    return np.abs(grad)
+
+
+def tail_ratio(g: np.ndarray, q: float = 0.99) -> float:
+    """``quantile(g, q) / median(g)`` (NumPy's default linear-interpolation quantile).
+
+    g: (B,) non-negative per-sample gradient magnitudes. How far the largest pulls of a batch stand
+    above its typical pull: a number without unit, so a global rescaling of the loss leaves it
+    unchanged. Raises ``ValueError`` for an empty array, ``q`` outside (0.5, 1] or a zero median.
+    """
+    g = np.asarray(g, dtype=np.float64)
+    if g.ndim != 1 or g.size == 0 or not np.isfinite(g).all() or (g < 0).any():
+        raise ValueError("g must be a non-empty (B,) array of finite values >= 0")
+    if not 0.5 < q <= 1.0:
+        raise ValueError(f"q must be in (0.5, 1], got {q!r}")
+    med = float(np.median(g))
+    if med == 0:
+        raise ValueError("the median |gradient| is 0; the ratio is undefined")
+    return float(np.quantile(g, q) / med)
+
+
+def gradient_spread(
+    y: np.ndarray, residual: np.ndarray, w_maxes: tuple[float, ...] = (1.0, 2.0, 3.0, 5.0, 10.0),
+    max_rul: float = R_MAX, near: float = RUL_BUCKETS[0][3],
+) -> list[dict[str, float]]:
+    """Spread of the per-sample |gradient| of one batch at several ``w_max`` (§14.3's table).
+
+    y, residual: (B,) as in :func:`per_sample_gradient`. One row per ``w_max`` with ``median`` and
+    ``p99`` of ``|dL/dyhat_i|`` (cycles), ``p99/median`` (:func:`tail_ratio`), ``max/median`` and
+    ``near_share``: the fraction of the batch's total |gradient| carried by samples with
+    ``y <= near`` (the near-failure bucket).
+    """
+    y = check_rul(y, "y")
+    rows = []
+    for w_max in w_maxes:
+        g = per_sample_gradient(y, residual, w_max=w_max, max_rul=max_rul)
+        rows.append({
+            "w_max": float(w_max),
+            "median": float(np.median(g)),
+            "p99": float(np.quantile(g, 0.99)),
+            "p99/median": tail_ratio(g, 0.99),
+            "max/median": tail_ratio(g, 1.0),
+            "near_share": float(g[y <= near].sum() / g.sum()),
+        })
+    return rows

@@ -2,20 +2,24 @@
 
 Every interactive figure of the book exists twice, drawing from the same payload computed here:
 
-- **kernel-free** (:func:`slider_figure`): self-contained HTML — range inputs, an inline SVG, the
-  payload as JSON and a small script (``js/slider_figure.js``, shipped with the package). It needs
-  no kernel and no network, so the sliders work in the static book, in Jupyter and in Colab.
-  Element ids derive from the figure's name (no random ids), so the HTML is the same on every run
-  and nbval can compare it exactly.
-- **live** (:func:`gradient_density_widget`): ipywidgets sliders redrawing a matplotlib figure in
-  a running kernel. The book does not store widget state (no widget JavaScript is loaded from a
-  CDN); in the static pages the kernel-free version carries the interactivity.
+- **kernel-free** (:func:`slider_figure`): self-contained HTML — range inputs and checkboxes, an
+  inline SVG, the payload as JSON and a small script (``js/slider_figure.js``, shipped with the
+  package). It needs no kernel and no network, so the controls work in the static book, in Jupyter
+  and in Colab. Element ids derive from the figure's name (no random ids), so the HTML is the same
+  on every run and nbval can compare it exactly.
+- **live** (:func:`gradient_density_widget`, :func:`schedule_explorer_widget`,
+  :func:`w_max_widget`): ipywidgets redrawing a matplotlib figure in a running kernel. The book
+  does not store widget state (no widget JavaScript is loaded from a CDN); in the static pages the
+  kernel-free version carries the interactivity.
 
-The payloads are small: the pull of a linear-schedule weight is linear in ``w_max``
-(``w = 1 + (w_max - 1) * ramp`` with ``ramp = clip(1 - y / R_max, 0, 1)``), so two arrays per bin
-(or per sample) let the page recompute every curve for any ``w_max``. ``gradient_density_shares``
-and ``w_max_gradients`` are the Python twins of what the script computes; the tests hold them to
-:mod:`amnl_utils.gradients` and :mod:`amnl_utils.losses`.
+The figures: §14.1 gradient density, §14.2 schedule explorer, §14.3 w_max ceiling. The payloads are
+small: every schedule is ``w = 1 + (w_max - 1) * shape(y)`` (the linear one's shape is
+:func:`amnl_utils.weights.ramp`), linear in ``w_max``, so per bin, per bucket or per sample two
+arrays (counts and shape sums, or base gradient and shape) let the page recompute every curve for
+any ``w_max``. ``gradient_density_shares``, ``schedule_explorer_values`` and ``w_max_gradients``
+are the Python twins of what the script computes (``AMNLFig.math``); the tests hold them to
+:mod:`amnl_utils.gradients`, :mod:`amnl_utils.weights` and :mod:`amnl_utils.losses`, and run the
+script's own functions in node and in the browser on the same payloads.
 """
 
 from __future__ import annotations
@@ -24,16 +28,17 @@ import html
 import json
 import math
 import re
+import textwrap
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any, Sequence
 
 import numpy as np
 
-from .constants import HEALTH_CRITICAL_AT_OR_BELOW, R_MAX, W_MAX
-from .gradients import gradient_density
+from .constants import HEALTH_CRITICAL_AT_OR_BELOW, R_MAX, RUL_BUCKETS, W_MAX
+from .gradients import gradient_density, tail_ratio
 from .plotting import COLORS
-from .weights import check_rul, linear_weight
+from .weights import SCHEDULES, check_rul, linear_weight, ramp
 
 #: Slider range of ``w_max`` in the book's figures.
 W_MAX_RANGE: tuple[float, float] = (1.0, 5.0)
@@ -60,6 +65,26 @@ class Slider:
                 f"slider {self.name!r}: need min <= value <= max and step > 0, got "
                 f"min={self.min}, value={self.value}, max={self.max}, step={self.step}"
             )
+
+
+@dataclass(frozen=True)
+class Checkbox:
+    """One checkbox, passed to the draw function as ``values[checkbox.name]`` (true or false).
+
+    ``label`` may hold inline HTML; ``color``, if given, colours a swatch before the label (the
+    checkboxes then double as the figure's legend).
+    """
+
+    name: str
+    label: str
+    checked: bool = True
+    color: str = ""
+
+    def __post_init__(self) -> None:
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", self.name):
+            raise ValueError(f"checkbox name {self.name!r} must be an identifier (letters, digits, _)")
+        if self.color and not re.fullmatch(r"#[0-9a-fA-F]{6}", self.color):
+            raise ValueError(f"checkbox {self.name!r}: color must be #rrggbb, got {self.color!r}")
 
 
 @dataclass(frozen=True)
@@ -110,6 +135,7 @@ def slider_figure(
     readout: str = "",
     width: int = 720,
     height: int = 380,
+    checkboxes: Sequence[Checkbox] = (),
 ) -> SliderFigure:
     """Build a kernel-free slider figure.
 
@@ -119,8 +145,21 @@ def slider_figure(
     registered in ``js/slider_figure.js`` (``AMNLFig.register(name, (fig, payload, values) =>
     readout)``). readout: the initial readout text (what the script writes at the initial slider
     values; shown if scripts are off). width/height: SVG viewBox in px (it scales to the page).
+    checkboxes: optional checkboxes, shown in a row above the sliders and passed as
+    ``values[checkbox.name]`` (booleans). Control names must be unique.
     """
     fid = figure_id(name)
+    names = [c.name for c in (*checkboxes, *sliders)]
+    if len(set(names)) != len(names):
+        raise ValueError(f"control names must be unique within a figure, got {names}")
+    boxes = []
+    for c in checkboxes:
+        cid = f"{fid}-{c.name}"
+        swatch = f'<span class="amnl-fig-swatch" style="background:{c.color}"></span>' if c.color else ""
+        boxes.append(
+            f'<label class="amnl-fig-check" for="{cid}"><input type="checkbox" id="{cid}" '
+            f'data-name="{c.name}"{" checked" if c.checked else ""}>{swatch}<span>{c.label}</span></label>'
+        )
     controls = []
     for s in sliders:
         sid = f"{fid}-{s.name}"
@@ -141,6 +180,8 @@ def slider_figure(
         "font-size:0.92em;margin:0 0 0.2em 0}"
         f"#{fid} .amnl-fig-slider{{display:inline-flex;align-items:center;gap:0.5em;margin:0}}"
         f"#{fid} input[type=range]{{width:180px;accent-color:{COLORS['amnl']}}}"
+        f"#{fid} .amnl-fig-check{{display:inline-flex;align-items:center;gap:0.3em;margin:0}}"
+        f"#{fid} .amnl-fig-swatch{{display:inline-block;width:0.9em;height:0.9em;border-radius:2px}}"
         f"#{fid} output{{font-variant-numeric:tabular-nums;min-width:1.6em;font-weight:600}}"
         f"#{fid} svg{{width:100%;height:auto;display:block;background:#fff}}"
         f"#{fid} .amnl-fig-readout{{font-size:0.92em;margin:0.2em 0;padding:0.4em 0.6em;"
@@ -151,6 +192,7 @@ def slider_figure(
         f'<div id="{fid}" class="amnl-fig">',
         f"<style>{style}</style>",
         f'<p class="amnl-fig-title">{html.escape(title)}</p>',
+        *([f'<div class="amnl-fig-controls">{"".join(boxes)}</div>'] if boxes else []),
         f'<div class="amnl-fig-controls">{"".join(controls)}</div>',
         f'<svg id="{fid}-svg" viewBox="0 0 {width} {height}" role="img" '
         f'aria-label="{html.escape(title)}" xmlns="http://www.w3.org/2000/svg"></svg>',
@@ -190,7 +232,6 @@ def gradient_density_payload(
     two = gradient_density(y, w_max=2.0, max_rul=max_rul, bin_width=bin_width)
     counts = base["counts"].astype(np.int64)
     ramp_sums = two["weight_sums"] - base["weight_sums"]  # (w_max - 1) = 1: exactly the ramp sums
-    ramp = np.clip(1.0 - y / max_rul, 0.0, 1.0)
     is_near = y <= near
     payload: dict[str, Any] = {
         "edges": [round(float(e), 6) for e in base["edges"]],
@@ -202,7 +243,7 @@ def gradient_density_payload(
         "near": {
             "label": f"RUL \u2264 {near:g}",
             "count": int(is_near.sum()),
-            "ramp_sum": round(float(ramp[is_near].sum()), 6),
+            "ramp_sum": round(float(ramp(y[is_near], max_rul).sum()), 6),
         },
         "colors": {k: COLORS[k] for k in ("mse", "amnl", "test", "hist")},
     }
@@ -336,19 +377,31 @@ def gradient_density_widget(
 
     w_slider.observe(redraw, names="value")
     t_slider.observe(redraw, names="value")
-    box = _live_box_class()([widgets.HBox([w_slider, t_slider]), readout, image])
+    box = _live_box_class("LiveFigure('gradient density'): sliders w_max and test RUL")(
+        [widgets.HBox([w_slider, t_slider]), readout, image]
+    )
     redraw()
     return box
 
 
-def _live_box_class() -> type:
+def _live_box_class(text: str) -> type:
+    """A ``VBox`` subclass whose text form is the fixed ``text`` (stable notebook output)."""
     import ipywidgets as widgets
 
     class LiveFigure(widgets.VBox):
         def __repr__(self) -> str:  # the widget's text/plain: fixed, not its (changing) state
-            return "LiveFigure('gradient density'): sliders w_max and test RUL"
+            return text
 
     return LiveFigure
+
+
+def _png(fig: Any) -> bytes:
+    """A matplotlib ``Figure`` as PNG bytes (for the live widgets' Image)."""
+    import io
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100)
+    return buf.getvalue()
 
 
 # --------------------------------------------------------------------------- §14.3 w_max ceiling
@@ -374,14 +427,15 @@ def w_max_payload(
     if not np.isfinite(r).all():
         raise ValueError("residual has non-finite values; pass finite pred - target in cycles")
     base = 2.0 / y.size * np.abs(r)
-    ramp = np.clip(1.0 - y / max_rul, 0.0, 1.0)
-    g_hi = float((base * (1.0 + (w_max_range[1] - 1.0) * ramp)).max())
+    ramp_y = ramp(y, max_rul)
+    g_hi = float((base * (1.0 + (w_max_range[1] - 1.0) * ramp_y)).max())
     y_grid = np.arange(0.0, 1.2 * max_rul + 1e-9, 1.0)
     return {
         "y_grid": [round(float(v), 6) for v in y_grid],
-        "ramp_grid": [round(float(v), 6) for v in np.clip(1.0 - y_grid / max_rul, 0.0, 1.0)],
+        "ramp_grid": [round(float(v), 6) for v in ramp(y_grid, max_rul)],
         "base": [float(f"{v:.10g}") for v in base],
-        "ramp": [float(f"{v:.10g}") for v in ramp],
+        "ramp": [float(f"{v:.10g}") for v in ramp_y],
+        "w_range": [float(w_max_range[0]), float(w_max_range[1])],
         "hist_edges": [round(float(v), 9) for v in np.linspace(0.0, g_hi if g_hi > 0 else 1.0, bins + 1)],
         "max_rul": float(max_rul),
         "w_top": float(w_max_range[1] + 0.5),
@@ -396,29 +450,285 @@ def w_max_gradients(payload: dict[str, Any], w_max: float) -> np.ndarray:
 
 def w_max_readout(payload: dict[str, Any], w_max: float) -> str:
     """The sentence under the §14.3 figure (the script writes the same one)."""
-    g = w_max_gradients(payload, w_max)
-    ratio = float(np.quantile(g, 0.99) / np.median(g))
+    ratio = tail_ratio(w_max_gradients(payload, w_max), 0.99)
     return (
         f"w_max = {w_max:.1f}: weight {w_max:.2f} at RUL 0, 1.00 at RUL \u2265 {payload['max_rul']:.0f}; "
         f"p99/median of the per-sample |gradient| = {ratio:.2f}."
     )
 
 
+_WM_TITLE = "A larger w_max steepens the schedule and stretches the tail of per-sample gradients"
+
+
 def w_max_figure(
     y: np.ndarray, residual: np.ndarray, name: str = "w_max ceiling", w_max: float = W_MAX,
-    max_rul: float = R_MAX,
+    max_rul: float = R_MAX, w_max_range: tuple[float, float] = W_MAX_RANGE,
 ) -> SliderFigure:
-    """Kernel-free §14.3 figure: the schedule w(y) and the batch's per-sample |gradient| histogram."""
-    payload = w_max_payload(y, residual, max_rul=max_rul)
+    """Kernel-free §14.3 figure: the schedule w(y) and the batch's per-sample |gradient| histogram.
+
+    y: (B,) true RUL of one batch (cycles); residual: (B,) ``pred - y`` (cycles). One slider,
+    ``w_max`` over ``w_max_range``; the two panels are stacked (schedule above, histogram below).
+    """
+    payload = w_max_payload(y, residual, max_rul=max_rul, w_max_range=w_max_range)
     return slider_figure(
         name,
-        [Slider("w_max", "w<sub>max</sub>", W_MAX_RANGE[0], W_MAX_RANGE[1], 0.1, w_max, decimals=1)],
+        [Slider("w_max", "w<sub>max</sub>", w_max_range[0], w_max_range[1], 0.1, w_max, decimals=1)],
         payload,
         "w_max_ceiling",
-        title="A larger w_max steepens the schedule and stretches the tail of per-sample gradients",
-        caption="Left: the AMNL weight (green) against plain MSE (grey). Right: per-sample "
-        "|gradient| of one batch at the chosen w_max.",
+        title=_WM_TITLE,
+        caption="Top: the AMNL weight (green) against plain MSE (grey). Bottom: histogram of the "
+        "per-sample |gradient| (2/B)\u00b7w\u00b7|r| of one batch at the chosen w_max.",
         readout=w_max_readout(payload, w_max),
-        width=760,
-        height=340,
+        width=720,
+        height=560,
     )
+
+
+def draw_w_max_ceiling(axes: Sequence[Any], payload: dict[str, Any], w_max: float) -> None:
+    """Matplotlib version of the §14.3 figure (for the live widget) on two stacked ``Axes``."""
+    ax1, ax2 = axes
+    colors = payload["colors"]
+    y_grid = np.asarray(payload["y_grid"])
+    ax1.plot(y_grid, np.ones_like(y_grid), color=colors["mse"], lw=2.2, label="plain MSE")
+    ax1.plot(y_grid, 1.0 + (w_max - 1.0) * np.asarray(payload["ramp_grid"]), color=colors["amnl"], lw=2.2,
+             label=f"AMNL, w_max = {w_max:.1f}")
+    ax1.set(xlim=(0, y_grid[-1]), ylim=(0, payload["w_top"]), xlabel="true RUL (cycles)", ylabel="weight w(y)")
+    ax1.legend(loc="upper right")
+    ax1.set_title(textwrap.fill(_WM_TITLE, 64), fontsize=10)
+    edges = np.asarray(payload["hist_edges"])
+    g = w_max_gradients(payload, w_max)
+    ax2.hist(np.clip(g, edges[0], edges[-1]), bins=edges, color=colors["amnl"], alpha=0.75)
+    ax2.set(xlim=(edges[0], edges[-1]), xlabel="per-sample |\u2202L/\u2202\u0177| (cycles)",
+            ylabel="samples in the batch")
+
+
+def w_max_widget(
+    y: np.ndarray, residual: np.ndarray, w_max: float = W_MAX, max_rul: float = R_MAX,
+    w_max_range: tuple[float, float] = W_MAX_RANGE,
+) -> Any:
+    """Live §14.3 figure for a running kernel: a w_max slider redrawing :func:`draw_w_max_ceiling`
+    from the payload of :func:`w_max_figure`. Returns a ``VBox`` with a fixed text form."""
+    import ipywidgets as widgets
+    from matplotlib.figure import Figure
+
+    payload = w_max_payload(y, residual, max_rul=max_rul, w_max_range=w_max_range)
+    w_slider = widgets.FloatSlider(value=w_max, min=w_max_range[0], max=w_max_range[1], step=0.1,
+                                   description="w_max", readout_format=".1f", continuous_update=False)
+    readout = widgets.HTML()
+    image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
+
+    def redraw(_change: Any = None) -> None:
+        readout.value = html.escape(w_max_readout(payload, w_slider.value))
+        fig = Figure(figsize=(7.0, 6.0), layout="constrained")
+        draw_w_max_ceiling(fig.subplots(2, 1), payload, w_slider.value)
+        image.value = _png(fig)
+
+    w_slider.observe(redraw, names="value")
+    box = _live_box_class("LiveFigure('w_max ceiling'): slider w_max")([w_slider, readout, image])
+    redraw()
+    return box
+
+
+# --------------------------------------------------------------------------- §14.2 schedule explorer
+
+#: Colours of schedules that :data:`amnl_utils.plotting.COLORS` does not name (a reader's own).
+_EXTRA_COLORS: tuple[str, ...] = ("#17becf", "#e377c2", "#bcbd22", "#1f77b4")
+
+
+def schedule_explorer_payload(
+    y: np.ndarray,
+    schedules: Sequence[Any] = tuple(SCHEDULES),
+    max_rul: float = R_MAX,
+    w_max_range: tuple[float, float] = W_MAX_RANGE,
+) -> dict[str, Any]:
+    """Data of the §14.2 schedule explorer, from :mod:`amnl_utils.schedule_design`.
+
+    y: (N,) capped training RUL, cycles; schedules: names of :data:`amnl_utils.weights.SCHEDULES`
+    or callables of the form ``1 + (w_max - 1) * shape(y)``. Every schedule enters as its shape: on a
+    1-cycle grid ``y_grid`` (0 … 1.2 R_max), and summed over the windows of each RUL bucket
+    (``shape_sums``, with the bucket ``counts``). For any ``w_max`` a bucket's weight sum is then
+    ``count + (w_max - 1) * shape_sum`` and the mean weight ``1 + (w_max - 1) * shape_total / n``,
+    which is what the script (and :func:`schedule_explorer_values`) computes.
+    """
+    from .schedule_design import resolve, shape
+
+    y = check_rul(y, "y")
+    if y.size == 0:
+        raise ValueError("y is empty; pass the RUL labels of at least one window")
+    y_grid = np.arange(0.0, 1.2 * max_rul + 1e-9, 1.0)
+    in_bucket = [(y > lo) & (y <= hi) for _, _, lo, hi in RUL_BUCKETS]
+    entries, extra = [], iter(_EXTRA_COLORS)
+    for sched in schedules:
+        name, _ = resolve(sched)
+        s_y = shape(sched, y, max_rul)
+        entries.append({
+            "name": name,
+            "label": "constant (= MSE)" if name == "constant" else name,
+            "color": COLORS.get(name) or next(extra, "#333333"),
+            "shape_grid": [float(f"{v:.10g}") for v in shape(sched, y_grid, max_rul)],
+            "shape_sums": [float(f"{s_y[m].sum():.10g}") for m in in_bucket],
+            "shape_total": float(f"{s_y.sum():.10g}"),
+        })
+    if len({e["name"] for e in entries}) != len(entries):
+        raise ValueError(f"schedule names must be unique, got {[e['name'] for e in entries]}")
+    payload: dict[str, Any] = {
+        "schedules": entries,
+        "y_grid": [round(float(v), 6) for v in y_grid],
+        "buckets": [label for _, label, _, _ in RUL_BUCKETS],
+        "counts": [int(m.sum()) for m in in_bucket],
+        "n": int(y.size),
+        "max_rul": float(max_rul),
+        "w_range": [float(w_max_range[0]), float(w_max_range[1])],
+        "colors": {k: COLORS[k] for k in ("mse", "test", "hist")},
+    }
+    top = max(max(_explorer_shares(payload, e, w)) for e in entries for w in w_max_range)
+    payload["share_top"] = float(5 * math.ceil(1.1 * 100 * top / 5))  # % axis top, fixed for every setting
+    return payload
+
+
+def _explorer_shares(payload: dict[str, Any], entry: dict[str, Any], w_max: float) -> list[float]:
+    """Gradient share (fraction) per bucket of one schedule entry at ``w_max``."""
+    sums = [c + (w_max - 1.0) * s for c, s in zip(payload["counts"], entry["shape_sums"])]
+    total = payload["n"] + (w_max - 1.0) * entry["shape_total"]
+    return [v / total for v in sums]
+
+
+def schedule_explorer_values(payload: dict[str, Any], w_max: float, test_rul: float) -> dict[str, dict[str, Any]]:
+    """The Python twin of the explorer's script: per schedule, at ``w_max`` and a test RUL (cycles).
+
+    Returns ``{name: {"weight": w(test_rul), "mean_weight": mean over the windows, "shares": [per
+    bucket fraction]}}``. ``test_rul`` is looked up on the 1-cycle grid (rounded to a whole cycle,
+    clipped to the grid), as the slider moves in whole cycles.
+    """
+    k = int(min(max(round(test_rul), 0), len(payload["y_grid"]) - 1))
+    return {
+        e["name"]: {
+            "weight": 1.0 + (w_max - 1.0) * e["shape_grid"][k],
+            "mean_weight": 1.0 + (w_max - 1.0) * e["shape_total"] / payload["n"],
+            "shares": _explorer_shares(payload, e, w_max),
+        }
+        for e in payload["schedules"]
+    }
+
+
+def schedule_explorer_readout(
+    payload: dict[str, Any], picked: Sequence[str], w_max: float, test_rul: float
+) -> str:
+    """The text under the explorer for the picked schedules (the script writes the same)."""
+    names = [e["name"] for e in payload["schedules"] if e["name"] in set(picked)]
+    head = f"w_max = {w_max:.1f}, test engine at RUL {test_rul:.0f}."
+    if not names:
+        return f"{head} No schedule picked: tick at least one box."
+    v = schedule_explorer_values(payload, w_max, test_rul)
+    near = payload["buckets"][0]
+    weight = ", ".join(f"{n} {v[n]['weight']:.2f}" for n in names)
+    mean = ", ".join(f"{n} {v[n]['mean_weight']:.2f}" for n in names)
+    share = ", ".join(f"{n} {100 * v[n]['shares'][0]:.1f}%" for n in names)
+    return (f"{head} Its weight: {weight}. Mean weight over the training windows: {mean}. "
+            f"Share of the gradient on {near}: {share}.")
+
+
+_SE_TITLE = "Five schedules, one range [1, w_max]: where each puts the gradient"
+_SE_CAPTION = (
+    "Top: weight w(y) of each picked schedule (the red line marks the test engine). Bottom: share "
+    "of the total gradient each RUL bucket of the FD001 training windows receives (equal residuals "
+    "assumed); the dark tick is the bucket's share of the windows, what plain MSE gives it."
+)
+
+
+def schedule_explorer_figure(
+    y: np.ndarray,
+    schedules: Sequence[Any] = tuple(SCHEDULES),
+    name: str = "schedule explorer",
+    w_max: float = W_MAX,
+    test_rul: float = 20.0,
+    max_rul: float = R_MAX,
+    picked: Sequence[str] | None = None,
+) -> SliderFigure:
+    """Kernel-free §14.2 figure: checkboxes pick schedules; sliders set ``w_max`` and a test RUL.
+
+    y: (N,) capped training RUL (cycles). ``picked``: names ticked at first (default: all).
+    """
+    payload = schedule_explorer_payload(y, schedules, max_rul=max_rul)
+    names = [e["name"] for e in payload["schedules"]]
+    picked = names if picked is None else list(picked)
+    boxes = [Checkbox(e["name"], html.escape(e["label"]), e["name"] in picked, e["color"])
+             for e in payload["schedules"]]
+    sliders = [
+        Slider("w_max", "w<sub>max</sub>", W_MAX_RANGE[0], W_MAX_RANGE[1], 0.1, w_max, decimals=1),
+        Slider("test_rul", "test engine RUL", 0.0, payload["y_grid"][-1], 1.0, test_rul, decimals=0,
+               unit=" cycles"),
+    ]
+    return slider_figure(
+        name, sliders, payload, "schedule_explorer", title=_SE_TITLE, caption=_SE_CAPTION,
+        readout=schedule_explorer_readout(payload, picked, w_max, test_rul), width=720, height=600,
+        checkboxes=boxes,
+    )
+
+
+def draw_schedule_explorer(
+    axes: Sequence[Any], payload: dict[str, Any], picked: Sequence[str], w_max: float, test_rul: float
+) -> None:
+    """Matplotlib version of the explorer (for the live widget) on two stacked ``Axes``."""
+    ax1, ax2 = axes
+    entries = [e for e in payload["schedules"] if e["name"] in set(picked)]
+    v = schedule_explorer_values(payload, w_max, test_rul)
+    y_grid = np.asarray(payload["y_grid"])
+    for e in entries:
+        ax1.plot(y_grid, 1.0 + (w_max - 1.0) * np.asarray(e["shape_grid"]), color=e["color"], lw=2.2,
+                 label=e["label"])
+        ax1.plot([test_rul], [v[e["name"]]["weight"]], "o", color=e["color"], ms=6)
+    ax1.axvline(test_rul, color=payload["colors"]["test"], ls="--", lw=1.2, label="test engine")
+    lo, hi = payload["w_range"]
+    ax1.set(xlim=(0, y_grid[-1]), ylim=(lo - 0.05 * (hi - lo), hi), xlabel="true RUL (cycles)",
+            ylabel="weight w(y)")
+    ax1.legend(loc="upper right", ncols=2, fontsize=8)
+    ax1.set_title(_SE_TITLE, fontsize=10)
+    n_b = len(payload["buckets"])
+    width = 0.8 / max(len(entries), 1)
+    for k, e in enumerate(entries):
+        x = np.arange(n_b) - 0.4 + width * (k + 0.5)
+        ax2.bar(x, 100 * np.asarray(v[e["name"]]["shares"]), width=width * 0.92, color=e["color"],
+                label=e["label"])
+    windows = 100 * np.asarray(payload["counts"]) / payload["n"]
+    ax2.hlines(windows, np.arange(n_b) - 0.42, np.arange(n_b) + 0.42, color="#222222", lw=2,
+               label="share of windows (MSE)")
+    ax2.set_xticks(np.arange(n_b), payload["buckets"])
+    ax2.legend(loc="upper left", ncols=3, fontsize=8)
+    ax2.set(ylim=(0, payload["share_top"]), ylabel="share of the gradient (%)",
+            xlabel="true-RUL bucket of the FD001 training windows")
+
+
+def schedule_explorer_widget(
+    y: np.ndarray, schedules: Sequence[Any] = tuple(SCHEDULES), w_max: float = W_MAX, test_rul: float = 20.0,
+    max_rul: float = R_MAX,
+) -> Any:
+    """Live §14.2 figure for a running kernel: checkboxes and two sliders redrawing
+    :func:`draw_schedule_explorer` from the explorer's payload. Returns a ``VBox`` with a fixed text."""
+    import ipywidgets as widgets
+    from matplotlib.figure import Figure
+
+    payload = schedule_explorer_payload(y, schedules, max_rul=max_rul)
+    checks = [widgets.Checkbox(value=True, description=e["label"], indent=False,
+                               layout=widgets.Layout(width="auto")) for e in payload["schedules"]]
+    w_slider = widgets.FloatSlider(value=w_max, min=W_MAX_RANGE[0], max=W_MAX_RANGE[1], step=0.1,
+                                   description="w_max", readout_format=".1f", continuous_update=False)
+    t_slider = widgets.IntSlider(value=int(test_rul), min=0, max=int(payload["y_grid"][-1]), step=1,
+                                 description="test RUL", continuous_update=False)
+    readout = widgets.HTML()
+    image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
+
+    def redraw(_change: Any = None) -> None:
+        picked = [e["name"] for e, c in zip(payload["schedules"], checks) if c.value]
+        readout.value = html.escape(schedule_explorer_readout(payload, picked, w_slider.value, t_slider.value))
+        fig = Figure(figsize=(7.0, 6.4), layout="constrained")
+        draw_schedule_explorer(fig.subplots(2, 1), payload, picked, w_slider.value, t_slider.value)
+        image.value = _png(fig)
+
+    for widget in (*checks, w_slider, t_slider):
+        widget.observe(redraw, names="value")
+    box = _live_box_class("LiveFigure('schedule explorer'): schedule checkboxes, sliders w_max and test RUL")(
+        [widgets.HBox(checks), widgets.HBox([w_slider, t_slider]), readout, image]
+    )
+    redraw()
+    return box

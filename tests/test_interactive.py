@@ -10,8 +10,9 @@ import subprocess
 import numpy as np
 import pytest
 
-from amnl_utils.gradients import gradient_density, gradient_share
+from amnl_utils.gradients import gradient_density, gradient_share, per_sample_gradient, tail_ratio
 from amnl_utils.interactive import (
+    Checkbox,
     Slider,
     figure_id,
     figure_script,
@@ -20,13 +21,20 @@ from amnl_utils.interactive import (
     gradient_density_readout,
     gradient_density_shares,
     gradient_density_widget,
+    schedule_explorer_figure,
+    schedule_explorer_payload,
+    schedule_explorer_readout,
+    schedule_explorer_values,
+    schedule_explorer_widget,
     slider_figure,
     w_max_figure,
     w_max_gradients,
     w_max_payload,
     w_max_readout,
+    w_max_widget,
 )
 from amnl_utils.losses import amnl_weighted_mse
+from amnl_utils.weights import SCHEDULES, linear_weight, mean_weight, ramp, schedule
 
 SVG_NS = "http://www.w3.org/2000/svg"
 
@@ -133,7 +141,7 @@ def test_bad_arguments_are_rejected() -> None:
 
 def test_script_ships_with_the_package_and_parses() -> None:
     js = figure_script()
-    for name in ("gradient_density", "w_max_ceiling"):
+    for name in ("gradient_density", "w_max_ceiling", "schedule_explorer"):
         assert f'register("{name}"' in js
     node = shutil.which("node")
     if node is None:
@@ -189,3 +197,171 @@ def test_live_widget_has_stable_text_and_follows_its_sliders(y) -> None:
     assert "coincide" in readout.value and image.value != first
     w_slider.value, t_slider.value = 5.0, 5
     assert "weight 4.84" in readout.value
+
+
+def test_w_max_widget_has_stable_text_and_follows_its_slider(batch) -> None:
+    pytest.importorskip("ipywidgets")
+    y, r = batch
+    box = w_max_widget(y, r)
+    assert repr(box) == "LiveFigure('w_max ceiling'): slider w_max"
+    slider, readout, image = box.children
+    payload = w_max_payload(y, r)
+    assert readout.value == html_escape_free(w_max_readout(payload, 2.0))
+    first = image.value
+    slider.value = 5.0
+    assert f"= {tail_ratio(w_max_gradients(payload, 5.0)):.2f}." in readout.value and image.value != first
+
+
+# --------------------------------------------------------------------------- §14.2 schedule explorer
+
+
+def quadratic_weight(y, max_rul=125.0, w_max=2.0):
+    return 1.0 + (w_max - 1.0) * ramp(np.asarray(y, dtype=float), max_rul) ** 2
+
+
+@pytest.mark.parametrize("w_max", [1.0, 2.0, 3.3, 5.0])
+def test_explorer_twin_matches_gradients_and_weights(y, w_max) -> None:
+    payload = schedule_explorer_payload(y)
+    values = schedule_explorer_values(payload, w_max, 20.0)
+    labels = list(gradient_share(y))
+    for name in SCHEDULES:
+        ref = gradient_share(y, w_max=w_max, name=name)
+        np.testing.assert_allclose(values[name]["shares"], [ref[b]["gradient"] for b in labels], atol=1e-9)
+        assert values[name]["mean_weight"] == pytest.approx(mean_weight(y, w_max=w_max, name=name), abs=1e-9)
+    # the test point's weight at whole cycles, against the schedule functions themselves
+    for t in (0, 7, 49, 50, 51, 124, 125, 150):
+        v = schedule_explorer_values(payload, w_max, t)
+        for name in SCHEDULES:
+            assert v[name]["weight"] == pytest.approx(schedule(name)(np.array([float(t)]), w_max=w_max)[0], abs=1e-9)
+
+
+def test_explorer_takes_a_readers_schedule(y) -> None:
+    payload = schedule_explorer_payload(y, ["linear", quadratic_weight])
+    assert [e["name"] for e in payload["schedules"]] == ["linear", "quadratic"]
+    v = schedule_explorer_values(payload, 3.0, 25)
+    assert v["quadratic"]["weight"] == pytest.approx(1 + 2 * 0.8**2)
+    w = quadratic_weight(y, w_max=3.0)
+    near = y <= 30
+    assert v["quadratic"]["shares"][0] == pytest.approx(w[near].sum() / w.sum(), abs=1e-9)
+    with pytest.raises(ValueError, match="unique"):
+        schedule_explorer_payload(y, ["linear", "linear"])
+
+
+def test_explorer_readout(y) -> None:
+    payload = schedule_explorer_payload(y)
+    text = schedule_explorer_readout(payload, ["step", "linear"], 2.0, 20)
+    # listed in payload order; linear at RUL 20: 1 + (1 - 20/125) = 1.84; step: 2 below 50 cycles
+    assert text.startswith("w_max = 2.0, test engine at RUL 20. Its weight: linear 1.84, step 2.00.")
+    near = gradient_share(y, w_max=2.0)["RUL \u2264 30"]["gradient"]
+    assert f"linear {100 * near:.1f}%" in text
+    assert "No schedule picked" in schedule_explorer_readout(payload, [], 2.0, 20)
+
+
+def test_explorer_figure_html(y) -> None:
+    fig = schedule_explorer_figure(y, picked=["linear", "exponential"])
+    assert fig.html == schedule_explorer_figure(y, picked=["linear", "exponential"]).html
+    fid = figure_id("schedule explorer")
+    ids = re.findall(r'\bid="([^"]+)"', fig.html)
+    assert all(i.startswith(fid) for i in ids) and len(ids) == len(set(ids))
+    for name in SCHEDULES:
+        assert f'type="checkbox" id="{fid}-{name}" data-name="{name}"' in fig.html
+    assert f'id="{fid}-linear" data-name="linear" checked>' in fig.html
+    assert f'id="{fid}-sigmoid" data-name="sigmoid">' in fig.html
+    spec = payload_of(fig.html, fid)
+    assert spec["draw"] == "schedule_explorer"
+    assert spec["payload"] == json.loads(json.dumps(schedule_explorer_payload(y)))
+    payload = schedule_explorer_payload(y)
+    assert html_escape_free(schedule_explorer_readout(payload, ["linear", "exponential"], 2.0, 20)) in fig.html
+    urls = set(re.findall(r"[a-z]+://[^\s\"'<>)]+", fig.html))
+    assert urls <= {SVG_NS}
+
+
+def html_escape_free(text: str) -> str:
+    import html
+
+    return html.escape(text)
+
+
+def test_checkbox_validation() -> None:
+    with pytest.raises(ValueError, match="identifier"):
+        Checkbox("a b", "a")
+    with pytest.raises(ValueError, match="#rrggbb"):
+        Checkbox("a", "a", color="green")
+    with pytest.raises(ValueError, match="unique"):
+        slider_figure("x", [Slider("a", "a", 0, 1, 0.1, 0.5)], {}, "gradient_density", title="t",
+                      checkboxes=[Checkbox("a", "a")])
+
+
+def test_explorer_widget_has_stable_text_and_follows_its_controls(y) -> None:
+    pytest.importorskip("ipywidgets")
+    box = schedule_explorer_widget(y)
+    assert repr(box) == "LiveFigure('schedule explorer'): schedule checkboxes, sliders w_max and test RUL"
+    checks, (w_slider, t_slider) = box.children[0].children, box.children[1].children
+    readout, image = box.children[2], box.children[3]
+    assert "linear 1.84" in readout.value and image.value[:8] == b"\x89PNG\r\n\x1a\n"
+    first = image.value
+    for c in checks:
+        c.value = c.description.startswith("linear")
+    assert "exponential" not in readout.value and image.value != first
+    w_slider.value, t_slider.value = 5.0, 0
+    assert "Its weight: linear 5.00." in readout.value
+
+
+# --------------------------------------------------------------------------- the script's maths (node)
+
+
+def run_js(expression: str, payload: dict) -> object:
+    """Evaluate ``expression`` in node after loading the figure script; ``d`` is the payload and
+    ``M`` the script's maths (``AMNLFig.math``). Returns the JSON-decoded value."""
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node not installed")
+    program = (
+        "global.window = {};\n" + figure_script()
+        + f"\nconst d = {json.dumps(payload)};\nconst M = window.AMNLFig.math;\n"
+        + f"process.stdout.write(JSON.stringify({expression}));\n"
+    )
+    out = subprocess.run([node, "-"], input=program, text=True, capture_output=True, check=True)
+    return json.loads(out.stdout)
+
+
+def test_js_weight_is_the_python_ramp() -> None:
+    ys = [0.0, 0.5, 5.0, 62.5, 124.9, 125.0, 140.0, 300.0]
+    js = run_js(f"[1, 2, 3.7, 5].map(w => {json.dumps(ys)}.map(y => M.weight(y, w, 125)))", {})
+    for w, row in zip([1, 2, 3.7, 5], js):
+        np.testing.assert_allclose(row, linear_weight(np.array(ys), w_max=w), rtol=0, atol=1e-15)
+
+
+def test_js_gradient_density_shares_match_python(y) -> None:
+    payload = gradient_density_payload(y)
+    js = run_js("[1, 2, 4.3].map(w => M.gradientDensityShares(d, w))", payload)
+    for w, got in zip([1, 2, 4.3], js):
+        mse, amnl = gradient_density_shares(payload, w)
+        np.testing.assert_allclose(got["mse"], mse, rtol=1e-12)
+        np.testing.assert_allclose(got["amnl"], amnl, rtol=1e-12)
+
+
+def test_js_w_max_maths_match_python(batch) -> None:
+    y, r = batch
+    payload = w_max_payload(y, r)
+    js = run_js("[1, 2, 5].map(w => [M.wMaxGradients(d, w), M.wMaxReadout(d, w)])", payload)
+    for w, (grads, text) in zip([1, 2, 5], js):
+        np.testing.assert_allclose(grads, per_sample_gradient(y, r, w_max=w), rtol=1e-9)
+        assert text == w_max_readout(payload, w)
+
+
+def test_js_explorer_maths_match_python(y) -> None:
+    payload = schedule_explorer_payload(y, [*SCHEDULES, quadratic_weight])
+    settings = [(2.0, 20, ["linear", "step"]), (5.0, 0, list(SCHEDULES) + ["quadratic"]), (1.0, 60, ["sigmoid"]),
+                (3.4, 140, [])]
+    js = run_js(
+        f"{json.dumps(settings)}.map(([w, t, p]) => [M.scheduleValues(d, w, t), M.scheduleReadout(d, p, w, t)])",
+        payload,
+    )
+    for (w, t, picked), (values, text) in zip(settings, js):
+        ref = schedule_explorer_values(payload, w, t)
+        for name, v in ref.items():
+            assert values[name]["weight"] == pytest.approx(v["weight"], abs=1e-12)
+            assert values[name]["mean_weight"] == pytest.approx(v["mean_weight"], abs=1e-12)
+            np.testing.assert_allclose(values[name]["shares"], v["shares"], rtol=1e-12)
+        assert text == schedule_explorer_readout(payload, picked, w, t)

@@ -1,11 +1,13 @@
 /* Kernel-free slider figures of the AMNL book (amnl_utils.interactive).
  *
- * A figure is a <div id=ID class="amnl-fig"> holding range inputs (ID-<slider>), an <svg id=ID-svg>,
- * a readout (ID-readout) and a <script type="application/json" id=ID-data> with
- * {"draw": <name>, "payload": {...}}. AMNLFig.mount(ID) reads the sliders, clears the SVG and calls
- * the registered draw function (fig, payload, values) on every input event. No network, no
- * dependencies. Every number drawn is computed in Python (amnl_utils); the draw functions only
- * apply the linear-in-w_max formulas documented next to each payload builder.
+ * A figure is a <div id=ID class="amnl-fig"> holding range inputs (ID-<slider>), optional
+ * checkboxes (ID-<checkbox>), an <svg id=ID-svg>, a readout (ID-readout) and a
+ * <script type="application/json" id=ID-data> with {"draw": <name>, "payload": {...}}.
+ * AMNLFig.mount(ID) reads the controls (numbers for sliders, booleans for checkboxes), clears the
+ * SVG and calls the registered draw function (fig, payload, values) on every input event. No
+ * network, no dependencies. Every number drawn is computed in Python (amnl_utils); the draw
+ * functions only apply the linear-in-w_max formulas of AMNLFig.math, each the twin of a Python
+ * function named next to it (tests/test_interactive.py runs both on the same payload).
  */
 (function (root) {
   "use strict";
@@ -106,6 +108,8 @@
 
   function values(root, id) {
     var v = {};
+    var boxes = root.querySelectorAll("input[type=checkbox]");
+    for (var j = 0; j < boxes.length; j++) { v[boxes[j].getAttribute("data-name")] = boxes[j].checked; }
     var inputs = root.querySelectorAll("input[type=range]");
     for (var i = 0; i < inputs.length; i++) {
       var inp = inputs[i];
@@ -132,8 +136,11 @@
       var fig = new Fig(svg, vb[2], vb[3]);
       readout.textContent = draw(fig, spec.payload, values(root, id)) || "";
     }
-    var inputs = root.querySelectorAll("input[type=range]");
-    for (var i = 0; i < inputs.length; i++) { inputs[i].addEventListener("input", redraw); }
+    var inputs = root.querySelectorAll("input[type=range], input[type=checkbox]");
+    for (var i = 0; i < inputs.length; i++) {
+      inputs[i].addEventListener("input", redraw);
+      if (inputs[i].type === "checkbox") { inputs[i].addEventListener("change", redraw); }
+    }
     root.setAttribute("data-mounted", "1");
     redraw();
   }
@@ -143,21 +150,78 @@
 
   /* ---------------------------------------------------------------- the book's figures */
 
-  /* AMNL weight of the linear schedule (amnl_utils.weights.linear_weight). */
-  function weight(y, wMax, rMax) { return 1 + (wMax - 1) * Math.min(Math.max(1 - y / rMax, 0), 1); }
+  /* ---------------------------------------------------------------- the maths (Python twins) */
+
+  /* The ramp clip(1 - y/R, 0, 1): amnl_utils.weights.ramp. */
+  function ramp(y, rMax) { return Math.min(Math.max(1 - y / rMax, 0), 1); }
+  /* AMNL weight of the linear schedule: amnl_utils.weights.linear_weight. */
+  function weight(y, wMax, rMax) { return 1 + (wMax - 1) * ramp(y, rMax); }
+  /* Linear-interpolation quantile of a sorted array (NumPy's default method). */
+  function quantile(sorted, q) {
+    var pos = (sorted.length - 1) * q, lo = Math.floor(pos), hi = Math.ceil(pos);
+    return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+  }
+  /* Per-bin (mse, amnl) gradient shares, fractions: interactive.gradient_density_shares. */
+  function gradientDensityShares(d, wMax) {
+    var n = d.counts.length, total = 0, wTotal = 0, i, mse = [], amnl = [];
+    for (i = 0; i < n; i++) { total += d.counts[i]; wTotal += d.counts[i] + (wMax - 1) * d.ramp_sums[i]; }
+    for (i = 0; i < n; i++) {
+      mse.push(d.counts[i] / total);
+      amnl.push((d.counts[i] + (wMax - 1) * d.ramp_sums[i]) / wTotal);
+    }
+    return {mse: mse, amnl: amnl, total: total, wTotal: wTotal};
+  }
+  /* Per-sample |gradient| of the batch: interactive.w_max_gradients. */
+  function wMaxGradients(d, wMax) { return d.base.map(function (b, k) { return b * (1 + (wMax - 1) * d.ramp[k]); }); }
+  /* p99/median of the per-sample |gradient|: gradients.tail_ratio. */
+  function tailRatio(g, q) {
+    var sorted = g.slice().sort(function (p, r) { return p - r; });
+    return quantile(sorted, q) / quantile(sorted, 0.5);
+  }
+  /* Per schedule: weight at the test RUL, mean weight, gradient share per bucket:
+   * interactive.schedule_explorer_values. */
+  function scheduleValues(d, wMax, t) {
+    var k = Math.min(Math.max(Math.round(t), 0), d.y_grid.length - 1), out = {};
+    d.schedules.forEach(function (e) {
+      var total = d.n + (wMax - 1) * e.shape_total;
+      out[e.name] = {
+        weight: 1 + (wMax - 1) * e.shape_grid[k],
+        mean_weight: 1 + (wMax - 1) * e.shape_total / d.n,
+        shares: d.counts.map(function (c, b) { return (c + (wMax - 1) * e.shape_sums[b]) / total; })
+      };
+    });
+    return out;
+  }
+  /* The explorer's readout: interactive.schedule_explorer_readout. */
+  function scheduleReadout(d, picked, wMax, t) {
+    var names = d.schedules.map(function (e) { return e.name; })
+      .filter(function (n) { return picked.indexOf(n) >= 0; });
+    var head = "w_max = " + fmt(wMax, 1) + ", test engine at RUL " + fmt(t, 0) + ".";
+    if (!names.length) { return head + " No schedule picked: tick at least one box."; }
+    var v = scheduleValues(d, wMax, t);
+    function list(f) { return names.map(function (n) { return n + " " + f(v[n]); }).join(", "); }
+    return head + " Its weight: " + list(function (x) { return fmt(x.weight, 2); }) +
+      ". Mean weight over the training windows: " + list(function (x) { return fmt(x.mean_weight, 2); }) +
+      ". Share of the gradient on " + d.buckets[0] + ": " +
+      list(function (x) { return fmt(100 * x.shares[0], 1) + "%"; }) + ".";
+  }
+  /* The w_max figure's readout: interactive.w_max_readout. */
+  function wMaxReadout(d, wMax) {
+    return "w_max = " + fmt(wMax, 1) + ": weight " + fmt(wMax, 2) + " at RUL 0, 1.00 at RUL \u2265 " +
+      fmt(d.max_rul, 0) + "; p99/median of the per-sample |gradient| = " + fmt(tailRatio(wMaxGradients(d, wMax), 0.99), 2) + ".";
+  }
+
+  root.AMNLFig.math = {ramp: ramp, weight: weight, quantile: quantile, gradientDensityShares: gradientDensityShares,
+                       wMaxGradients: wMaxGradients, tailRatio: tailRatio, scheduleValues: scheduleValues,
+                       scheduleReadout: scheduleReadout, wMaxReadout: wMaxReadout};
 
   /* Section 14.1. payload (amnl_utils.interactive.gradient_density_payload): edges, centers,
    * counts, ramp_sums (per bin, sum of clip(1 - y/R, 0, 1)), max_rul, y_top, colors.
    * Per bin: weight sum = counts + (w_max - 1) * ramp_sums; shares are normalised to sum 1. */
   root.AMNLFig.register("gradient_density", function (fig, d, v) {
-    var wMax = v.w_max, t = v.test_rul, n = d.counts.length;
-    var total = 0, wTotal = 0, i;
-    for (i = 0; i < n; i++) { total += d.counts[i]; wTotal += d.counts[i] + (wMax - 1) * d.ramp_sums[i]; }
-    var mse = [], amnl = [];
-    for (i = 0; i < n; i++) {
-      mse.push(100 * d.counts[i] / total);
-      amnl.push(100 * (d.counts[i] + (wMax - 1) * d.ramp_sums[i]) / wTotal);
-    }
+    var wMax = v.w_max, t = v.test_rul, n = d.counts.length, i;
+    var sh = gradientDensityShares(d, wMax), total = sh.total, wTotal = sh.wTotal;
+    var mse = sh.mse.map(function (x) { return 100 * x; }), amnl = sh.amnl.map(function (x) { return 100 * x; });
     var ax = fig.axes({left: 64, right: fig.width - 190, top: 16, bottom: fig.height - 48,
                        x: [0, d.max_rul], y: [0, d.y_top], xlabel: "true RUL of the training window (cycles)",
                        ylabel: "share per " + fmt(d.bin_width, 0) + "-cycle bin (%)"});
@@ -211,16 +275,21 @@
 
   /* Section 14.3. payload (amnl_utils.interactive.w_max_payload): y_grid and ramp_grid (the
    * schedule's shape clip(1 - y/R, 0, 1) on a grid), base = (2/B)|r_i| and ramp = clip(1 - y_i/R)
-   * per sample of one batch, hist_edges, max_rul, w_top. |gradient_i| = base_i (1 + (w_max-1) ramp_i). */
+   * per sample of one batch, hist_edges, max_rul, w_top. |gradient_i| = base_i (1 + (w_max-1) ramp_i).
+   * Two stacked panels: the schedule on top, the histogram of |gradient_i| below. */
   root.AMNLFig.register("w_max_ceiling", function (fig, d, v) {
     var wMax = v.w_max, i;
-    var half = fig.width / 2;
-    var a1 = fig.axes({left: 60, right: half - 20, top: 16, bottom: fig.height - 48, x: [0, d.y_grid[d.y_grid.length - 1]],
+    var mid = fig.height / 2;
+    var a1 = fig.axes({left: 64, right: fig.width - 20, top: 16, bottom: mid - 48, x: [0, d.y_grid[d.y_grid.length - 1]],
                        y: [0, d.w_top], xlabel: "true RUL (cycles)", ylabel: "weight w(y)", ydecimals: 0});
     var wg = d.ramp_grid.map(function (r) { return 1 + (wMax - 1) * r; });
     fig.curve(a1, d.y_grid, d.y_grid.map(function () { return 1; }), {stroke: d.colors.mse, "data-series": "mse"});
     fig.curve(a1, d.y_grid, wg, {stroke: d.colors.amnl, "data-series": "schedule"});
-    var g = d.base.map(function (b, k) { return b * (1 + (wMax - 1) * d.ramp[k]); });
+    fig.legend(a1.box.right - 150, 30, [
+      {kind: "line", color: d.colors.mse, label: "plain MSE"},
+      {kind: "line", color: d.colors.amnl, label: "AMNL, w_max = " + fmt(wMax, 1)}
+    ]);
+    var g = wMaxGradients(d, wMax);
     var e = d.hist_edges, nb = e.length - 1, counts = [];
     for (i = 0; i < nb; i++) { counts.push(0); }
     g.forEach(function (x) {
@@ -228,7 +297,7 @@
       counts[k] += 1;
     });
     var cmax = Math.max.apply(null, counts.concat([1]));
-    var a2 = fig.axes({left: half + 60, right: fig.width - 16, top: 16, bottom: fig.height - 48, x: [e[0], e[nb]],
+    var a2 = fig.axes({left: 64, right: fig.width - 20, top: mid + 16, bottom: fig.height - 48, x: [e[0], e[nb]],
                        y: [0, cmax * 1.1], xlabel: "per-sample |\u2202L/\u2202\u0177| (cycles)", ylabel: "samples in the batch",
                        xdecimals: 2});
     for (i = 0; i < nb; i++) {
@@ -236,15 +305,55 @@
                            y: a2.y(counts[i]), height: a2.y(0) - a2.y(counts[i]), fill: d.colors.amnl,
                            "fill-opacity": 0.75, "data-series": "hist"});
     }
-    var sorted = g.slice().sort(function (p, q) { return p - q; });
-    var ratio = quantile(sorted, 0.99) / quantile(sorted, 0.5);
-    return "w_max = " + fmt(wMax, 1) + ": weight " + fmt(wMax, 2) + " at RUL 0, 1.00 at RUL \u2265 " +
-      fmt(d.max_rul, 0) + "; p99/median of the per-sample |gradient| = " + fmt(ratio, 2) + ".";
+    return wMaxReadout(d, wMax);
   });
 
-  /* Linear-interpolation quantile of a sorted array (NumPy's default method). */
-  function quantile(sorted, q) {
-    var pos = (sorted.length - 1) * q, lo = Math.floor(pos), hi = Math.ceil(pos);
-    return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
-  }
+  /* Section 14.2. payload (amnl_utils.interactive.schedule_explorer_payload): per schedule its
+   * shape on the 1-cycle y_grid and its shape summed over the windows of each RUL bucket; counts
+   * and n of the windows. Checkboxes (one per schedule name) pick the schedules drawn. Top panel:
+   * the weight curves and the test engine; bottom panel: grouped bars of the gradient share per
+   * bucket, with a tick at each bucket's share of the windows. */
+  root.AMNLFig.register("schedule_explorer", function (fig, d, v) {
+    var wMax = v.w_max, t = v.test_rul;
+    var picked = d.schedules.filter(function (e) { return v[e.name]; });
+    var vals = scheduleValues(d, wMax, t);
+    var lo = d.w_range[0], hi = d.w_range[1];
+    var a1 = fig.axes({left: 64, right: fig.width - 20, top: 16, bottom: 250, x: [0, d.y_grid[d.y_grid.length - 1]],
+                       y: [lo - 0.05 * (hi - lo), hi], yticks: ticks(lo, hi, 4), xlabel: "true RUL (cycles)",
+                       ylabel: "weight w(y)", ydecimals: 0});
+    el(fig.svg, "line", {x1: a1.x(t), x2: a1.x(t), y1: a1.y(a1.y.d0), y2: a1.y(hi), stroke: d.colors.test,
+                         "stroke-opacity": 0.6, "stroke-dasharray": "4 3", "data-series": "test"});
+    picked.forEach(function (e) {
+      fig.curve(a1, d.y_grid, e.shape_grid.map(function (s) { return 1 + (wMax - 1) * s; }),
+                {stroke: e.color, "data-series": "weight-" + e.name});
+      el(fig.svg, "circle", {cx: a1.x(t), cy: a1.y(vals[e.name].weight), r: 4.5, fill: e.color,
+                             stroke: "#fff", "stroke-width": 1});
+    });
+    fig.legend(a1.box.right - 150, 30, picked.map(function (e) { return {kind: "line", color: e.color, label: e.label}; })
+      .concat([{kind: "line", color: d.colors.test, label: "test engine", dash: "4 3"}]));
+    var nb = d.buckets.length;
+    var a2 = fig.axes({left: 64, right: fig.width - 20, top: 316, bottom: fig.height - 48, x: [-0.5, nb - 0.5],
+                       y: [0, d.share_top], xticks: [], xlabel: "true-RUL bucket of the FD001 training windows",
+                       ylabel: "share of the gradient (%)"});
+    var width = 0.8 / Math.max(picked.length, 1);
+    for (var b = 0; b < nb; b++) {
+      el(a2.g, "text", {x: a2.x(b), y: a2.box.bottom + 17, "text-anchor": "middle", "font-size": 11, fill: "#333"},
+         d.buckets[b]);
+      var share = 100 * d.counts[b] / d.n;
+      el(fig.svg, "line", {x1: a2.x(b - 0.44), x2: a2.x(b + 0.44), y1: a2.y(share), y2: a2.y(share), stroke: "#222",
+                           "stroke-width": 2.5, "data-series": "windows"});
+    }
+    picked.forEach(function (e, k) {
+      var shares = vals[e.name].shares.map(function (x) { return 100 * x; });
+      var g = el(fig.svg, "g", {"data-series": "share-" + e.name,
+                                "data-values": JSON.stringify(shares.map(function (x) { return +x.toFixed(4); }))});
+      shares.forEach(function (x, b) {
+        var x0 = b - 0.4 + width * k;
+        el(g, "rect", {x: a2.x(x0) + 0.5, width: Math.max(a2.x(x0 + width) - a2.x(x0) - 1, 0), y: a2.y(x),
+                       height: a2.y(0) - a2.y(x), fill: e.color});
+      });
+    });
+    fig.legend(a2.box.left + 12, 332, [{kind: "line", color: "#222", label: "share of windows (MSE)"}]);
+    return scheduleReadout(d, picked.map(function (e) { return e.name; }), wMax, t);
+  });
 })(window);

@@ -1,0 +1,204 @@
+"""The kernel-free figures of §14.2 (schedule explorer) and §14.3 (w_max ceiling) in a real browser.
+
+Run after ``make book``. Every check moves the controls the way a reader would (set the value or the
+checked state, fire the input event) and compares what the page shows with the Python twins of the
+figures' scripts (amnl_utils.interactive) run on the payload embedded in the page. The fixtures
+block every non-local request, so the figures are also shown to work offline.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from amnl_utils.interactive import (
+    figure_id,
+    figure_script,
+    schedule_explorer_readout,
+    schedule_explorer_values,
+    w_max_gradients,
+    w_max_readout,
+)
+from amnl_utils.weights import SCHEDULES
+
+from browser_support import DESKTOP, PHONE, screenshot
+
+CHAPTER_142 = "chapters/14_2_linear_decay.html"
+CHAPTER_143 = "chapters/14_3_w_max_ceiling.html"
+EXPLORER = figure_id("schedule explorer")
+WMAX = figure_id("w_max ceiling")
+
+
+def set_control(page, fid: str, name: str, value) -> None:
+    """Set a slider's value or a checkbox's checked state, then fire the input event."""
+    page.evaluate(
+        "([id, v]) => { const el = document.getElementById(id);"
+        " if (el.type === 'checkbox') { el.checked = v; } else { el.value = String(v); }"
+        " el.dispatchEvent(new Event('input', {bubbles: true})); }",
+        [f"{fid}-{name}", value],
+    )
+
+
+def readout(page, fid: str) -> str:
+    return page.locator(f"#{fid}-readout").inner_text()
+
+
+def payload(page, fid: str) -> dict:
+    return json.loads(page.locator(f"#{fid}-data").text_content())["payload"]
+
+
+@pytest.fixture
+def explorer(open_page):
+    page, log = open_page(CHAPTER_142)
+    fig = page.locator(f"#{EXPLORER}")
+    assert fig.count() == 1, f"the schedule explorer #{EXPLORER} is not on {CHAPTER_142}"
+    fig.scroll_into_view_if_needed()
+    yield page, fig, payload(page, EXPLORER)
+    log.assert_clean()
+
+
+@pytest.fixture
+def wmax_page(open_page):
+    page, log = open_page(CHAPTER_143)
+    fig = page.locator(f"#{WMAX}")
+    assert fig.count() == 1, f"the w_max figure #{WMAX} is not on {CHAPTER_143}"
+    fig.scroll_into_view_if_needed()
+    yield page, fig, payload(page, WMAX)
+    log.assert_clean()
+
+
+# --------------------------------------------------------------------------- §14.2 explorer
+
+
+def test_explorer_starts_with_every_schedule(explorer) -> None:
+    page, fig, data = explorer
+    names = [e["name"] for e in data["schedules"]]
+    assert names == list(SCHEDULES)
+    for name in names:
+        assert page.locator(f"#{EXPLORER}-{name}").is_checked()
+        assert page.locator(f"#{EXPLORER}-svg polyline[data-series=weight-{name}]").count() == 1
+    assert readout(page, EXPLORER) == schedule_explorer_readout(data, names, 2.0, 20)
+    screenshot(page, "fig-schedule-explorer-initial", fig)
+
+
+@pytest.mark.parametrize(
+    "w_max, test_rul, picked",
+    [(2.0, 20, ["linear", "step"]), (4.5, 0, ["exponential", "sigmoid", "constant"]), (1.0, 90, ["linear"])],
+)
+def test_explorer_readout_and_bars_follow_the_controls(explorer, w_max, test_rul, picked) -> None:
+    page, fig, data = explorer
+    for name in SCHEDULES:
+        set_control(page, EXPLORER, name, name in picked)
+    set_control(page, EXPLORER, "w_max", w_max)
+    set_control(page, EXPLORER, "test_rul", test_rul)
+    assert readout(page, EXPLORER) == schedule_explorer_readout(data, picked, w_max, test_rul)
+    assert page.locator(f"#{EXPLORER}-w_max-value").inner_text() == f"{w_max:.1f}"
+    assert page.locator(f"#{EXPLORER}-test_rul-value").inner_text() == f"{test_rul}"
+    values = schedule_explorer_values(data, w_max, test_rul)
+    for name in SCHEDULES:
+        bars = page.locator(f"#{EXPLORER}-svg g[data-series=share-{name}]")
+        curve = page.locator(f"#{EXPLORER}-svg polyline[data-series=weight-{name}]")
+        if name in picked:
+            shown = json.loads(bars.get_attribute("data-values"))
+            np.testing.assert_allclose(shown, 100 * np.asarray(values[name]["shares"]), atol=1e-3)
+            assert curve.count() == 1 and bars.locator("rect").count() == len(data["buckets"])
+        else:
+            assert curve.count() == 0 and bars.count() == 0
+    screenshot(page, f"fig-schedule-explorer-w{w_max:g}-rul{test_rul}", fig)
+
+
+def test_explorer_with_nothing_ticked_says_so(explorer) -> None:
+    page, _, _ = explorer
+    for name in SCHEDULES:
+        set_control(page, EXPLORER, name, False)
+    assert "No schedule picked" in readout(page, EXPLORER)
+    assert page.locator(f"#{EXPLORER}-svg polyline[data-series^=weight-]").count() == 0
+
+
+def test_clicking_a_checkbox_redraws(explorer) -> None:
+    page, _, data = explorer
+    page.locator(f"#{EXPLORER}-step").click()  # a real click: the browser fires input and change
+    names = [n for n in SCHEDULES if n != "step"]
+    assert readout(page, EXPLORER) == schedule_explorer_readout(data, names, 2.0, 20)
+
+
+def test_script_maths_in_the_page_match_python(explorer) -> None:
+    page, _, data = explorer
+    got = page.evaluate("d => [2, 3.7].map(w => AMNLFig.math.scheduleValues(d, w, 33))", data)
+    for w, values in zip([2, 3.7], got):
+        ref = schedule_explorer_values(data, w, 33)
+        for name, v in ref.items():
+            assert values[name]["weight"] == pytest.approx(v["weight"], abs=1e-12)
+            np.testing.assert_allclose(values[name]["shares"], v["shares"], rtol=1e-12)
+
+
+def test_the_solution_figure_has_its_own_ids(open_page) -> None:
+    """The exercise's explorer (a reader's schedule added) works next to the main one."""
+    page, log = open_page(CHAPTER_142)
+    fid = figure_id("schedule explorer with a quadratic")
+    data = payload(page, fid)
+    assert [e["name"] for e in data["schedules"]][-1] == "quadratic"
+    page.evaluate(f"() => document.getElementById('{fid}').closest('details')?.setAttribute('open', '')")
+    set_control(page, fid, "w_max", 3.0)
+    assert readout(page, fid) == schedule_explorer_readout(data, ["linear", "quadratic"], 3.0, 20)
+    assert readout(page, EXPLORER) == schedule_explorer_readout(payload(page, EXPLORER), list(SCHEDULES), 2.0, 20)
+    log.assert_clean()
+
+
+# --------------------------------------------------------------------------- §14.3 w_max figure
+
+
+@pytest.mark.parametrize("w_max", [1.0, 2.0, 5.0])
+def test_w_max_readout_matches_python(wmax_page, w_max) -> None:
+    page, fig, data = wmax_page
+    set_control(page, WMAX, "w_max", 3.3)  # move away first: the figure must follow every move
+    set_control(page, WMAX, "w_max", w_max)
+    assert readout(page, WMAX) == w_max_readout(data, w_max)
+    assert page.locator(f"#{WMAX}-w_max-value").inner_text() == f"{w_max:.1f}"
+    # the histogram counts every sample of the batch once
+    heights = page.eval_on_selector_all(f"#{WMAX}-svg rect[data-series=hist]", "els => els.length")
+    assert heights == len(data["hist_edges"]) - 1
+    g = page.evaluate("([d, w]) => AMNLFig.math.wMaxGradients(d, w)", [data, w_max])
+    np.testing.assert_allclose(g, w_max_gradients(data, w_max), rtol=1e-12)
+    screenshot(page, f"fig-w-max-ceiling-{w_max:g}", fig)
+
+
+def test_w_max_initial_state(wmax_page) -> None:
+    page, _, data = wmax_page
+    assert readout(page, WMAX) == w_max_readout(data, 2.0)
+    assert page.locator(f"#{WMAX}-svg polyline[data-series=schedule]").count() == 1
+
+
+def test_one_copy_of_the_script_per_figure_and_no_remote_source(open_page) -> None:
+    for path in (CHAPTER_142, CHAPTER_143):
+        page, log = open_page(path)
+        scripts = page.eval_on_selector_all("script[src]", "els => els.map(e => e.getAttribute('src'))")
+        assert not [s for s in scripts if s.startswith(("http:", "https:", "//"))]
+        inline = page.eval_on_selector_all("div.amnl-fig script:not([type])", "els => els.map(e => e.textContent)")
+        assert inline and all(figure_script() in s for s in inline)
+        log.assert_clean()
+
+
+@pytest.mark.parametrize("path, name", [(CHAPTER_142, "14_2"), (CHAPTER_143, "14_3")])
+def test_pages_at_phone_width(open_page, path, name) -> None:
+    page, log = open_page(path, viewport=PHONE, touch=True)
+    width = page.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= PHONE["width"] + 1, f"{path} scrolls sideways at {PHONE['width']} px: {width} px wide"
+    fid = EXPLORER if path == CHAPTER_142 else WMAX
+    box = page.locator(f"#{fid}").bounding_box()
+    assert box["width"] <= PHONE["width"], box
+    screenshot(page, f"phone-fig-{name}", page.locator(f"#{fid}"))
+    log.assert_clean()
+
+
+@pytest.mark.parametrize("path", [CHAPTER_142, CHAPTER_143])
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["1280", "390"])
+def test_full_page_screenshots(open_page, path, viewport) -> None:
+    """Whole-page screenshots at a laptop and a phone width, for a person to look at."""
+    page, log = open_page(path, viewport=viewport, touch=viewport is PHONE)
+    page.wait_for_function("() => [...document.querySelectorAll('.bd-article img')].every(i => i.complete)")
+    shot = screenshot(page, f"{path.split('/')[-1].removesuffix('.html')}-{viewport['width']}")
+    assert shot.stat().st_size > 0
+    log.assert_clean()
