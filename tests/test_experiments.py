@@ -226,3 +226,13 @@ def test_a_committed_run_recreates_bit_for_bit(tmp_path, cmapss_dir):
                     f"{torch.backends.cpu.get_cpu_capability()}: bit-identity holds on the same kind of machine")
     out = E.rerun(path, tmp_path, data_dir=str(cmapss_dir))
     assert out["identical"] and out["max_abs_pred_diff"] == 0.0 and not out["stale"]
+
+
+def test_verify_reruns_a_sample_and_records_it(tmp_path, cmapss_dir, monkeypatch):
+    monkeypatch.setenv("CMAPSS_DIR", str(cmapss_dir))
+    E.run_grid("smoke", tmp_path, progress=False, isolate=False)  # made in this process ...
+    rows = E.verify("smoke", sample=1, results=tmp_path, data_dir=str(cmapss_dir), record=True)
+    assert len(rows) == 1 and rows[0]["identical"]  # ... re-made in a fresh one: the same bits
+    saved = json.loads((tmp_path / "smoke" / "verify.json").read_text())
+    assert saved["all_identical"] and saved["sample"] == 1 and saved["of"] == 3
+    assert saved["runs"][0]["run"].startswith("runs/FD001/")

@@ -1,0 +1,127 @@
+"""Reporting: tables and figures build from an aggregated grid, say what the files hold, and never
+truncate or re-type numbers. Uses a small hand-made grid (no training)."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pytest
+
+from amnl_utils import experiments as E
+from amnl_utils import reporting as REP
+from amnl_utils import results as R
+from amnl_utils.training import TrainConfig
+
+from test_experiments import _fake_record
+
+
+@pytest.fixture
+def grid(tmp_path, monkeypatch):
+    """Two subsets × three arms × four seeds of hand-made records, aggregated into tmp_path."""
+    rng = np.random.default_rng(0)
+    arms = {"mse": dict(loss="mse"), "scaled_mse": dict(loss="scaled_mse"), "amnl": dict(loss="amnl")}
+    runs = [E.RunSpec(a, TrainConfig(subset=s, seed=k, **kw)) for k in range(4) for s in ("FD001", "FD002")
+            for a, kw in arms.items()]
+    monkeypatch.setitem(E.GRIDS, "fake", E.Grid("fake", "hand-made", lambda: runs,
+                                               pairs=(("amnl", "mse"), ("scaled_mse", "mse"), ("amnl", "scaled_mse"))))
+    y = np.concatenate([np.arange(0, 40, 2.0), np.full(20, 125.0)])
+    nf_true, nf_units = np.array([3.0, 2.0, 1.0, 0.0, 20.0, 19.0]), np.array([1, 1, 1, 1, 2, 2])
+    for spec in runs:
+        shift = {"mse": 6.0, "scaled_mse": 5.0, "amnl": 3.0}[spec.arm]
+        pred = np.clip(y + shift + rng.normal(0, 2, y.size), 0, 125)
+        R.write_json_atomic(spec.path(tmp_path), _fake_record(spec.config, y, pred, nf_true, nf_true + shift, nf_units,
+                                                              val=15 + shift))
+    E.aggregate("fake", tmp_path, n_boot=30)
+    monkeypatch.setenv(R.ENV_VAR, str(tmp_path))
+    return tmp_path
+
+
+def test_tables_build_and_keep_the_numbers(grid):
+    summary, comparisons, meta = REP.load_summary("fake")
+    assert meta["n_runs"] == 24 and not meta["partial"]
+    t = REP.metric_table(summary, ["rmse", "nf_rmse_all"], interval=True)
+    assert list(t.index.get_level_values("loss")[:3]) == ["MSE", "scaled MSE", "AMNL"]
+    assert list(t.columns) == ["RMSE", "RMSE, 95 % interval", "near-failure RMSE, all windows",
+                               "near-failure RMSE, all windows, 95 % interval"]
+    row = summary[(summary.subset == "FD001") & (summary.arm == "amnl") & (summary.metric == "rmse")].iloc[0]
+    assert t.loc[("FD001", "AMNL"), "RMSE"] == f"{row['mean']:.2f} ± {row['sd']:.2f}"
+    c = REP.comparison_table(comparisons, ["nf_rmse_all"])
+    # the near-failure windows were shifted by exactly 3 (AMNL) and 6 (MSE): the difference is -3
+    assert c.loc[("FD001", "AMNL − MSE", "near-failure RMSE, all windows"), "difference"] == "-3.00"
+    assert set(c["reading"]) <= {"lower", "higher", "no measurable difference"}
+    assert ("FD002", "AMNL − scaled MSE", "near-failure RMSE, all windows") in c.index
+    e = REP.ensemble_table(summary)
+    assert e.shape == (6, 4)
+    s = REP.stability_table(summary)
+    assert s.loc[("FD001", "MSE"), "diverged runs"] == "0 of 4"
+    a = REP.anchors_table(summary)
+    assert "this book: AMNL, seed ensemble" in a.index and a.loc["DCNN", "FD001"] == "12.61 / 273.7"
+
+
+def test_predictions_and_bias_table(grid):
+    preds = REP.load_predictions("fake")
+    assert len(preds) == 24 * 40
+    nf = REP.load_predictions("fake", windows="near_failure")
+    assert len(nf) == 24 * 6 and set(nf.columns) >= {"unit", "y_true", "y_pred"}
+    bias = REP.bucket_bias_table(preds)
+    assert list(bias.columns) == ["RUL ≤ 30", "30 < RUL ≤ 80", "RUL > 80"]
+    with pytest.raises(ValueError, match="windows"):
+        REP.load_predictions("fake", windows="all")
+
+
+def test_figures_build(grid):
+    import matplotlib.pyplot as plt
+
+    summary, comparisons, _ = REP.load_summary("fake")
+    preds = REP.load_predictions("fake")
+    forest = REP.plot_forest(comparisons, ["rmse", "nf_rmse_all"])
+    assert [ax.get_xlabel() for ax in forest.axes] == ["difference in RMSE (cycles)",
+                                                      "difference in near-failure RMSE, all windows (cycles)"]
+    assert forest.axes[0].get_yticklabels()[0].get_text() == "FD001: AMNL − MSE"
+    for fig in (REP.plot_pred_vs_true(preds), REP.plot_bucket_rmse(summary), forest,
+                REP.plot_metric_by_arm(summary, "rmse")):
+        assert fig.get_size_inches()[0] <= 7.0 + 1e-9  # column width
+        visible = [ax for ax in fig.axes if ax.get_visible()]
+        assert all(ax.get_xlabel() or ax.get_xticklabels() for ax in visible)
+        assert all(ax.get_ylabel() or ax.get_yticklabels() for ax in visible)
+        plt.close(fig)
+
+
+def test_missing_grid_says_how_to_make_it(tmp_path):
+    with pytest.raises(FileNotFoundError, match="experiments run --grid nothing"):
+        REP.load_summary("nothing", tmp_path)
+
+
+def test_arm_labels():
+    assert REP.arm_label("amnl_w1") == "MSE (w_max = 1)"
+    assert REP.arm_label("amnl_w1.5") == "AMNL, w_max = 1.5"
+    assert REP.arm_label("scaled_w12") == "scaled MSE, w_max = 12"
+    assert REP.arm_order(__import__("pandas").DataFrame({"arm": ["scaled_w5", "amnl_w12", "amnl_w2", "mse"]})) == [
+        "mse", "amnl_w2", "amnl_w12", "scaled_w5"]
+
+
+def test_replayed_early_stopping_matches_training():
+    """The replay on a whole curve keeps what train() keeps when it stops early itself."""
+    from amnl_utils.training import train
+
+    from test_training import synthetic
+
+    data = synthetic()
+    base = dict(max_epochs=10, batch_size=32, warmup_epochs=0.0, lr=3e-3, seed=2)
+    whole = train(TrainConfig(patience=10, **base), data, progress=False, threads=1).record
+    curve = [c["val_rmse"] for c in whole["curves"]]
+    for p in (1, 2, 3):
+        stopped = train(TrainConfig(patience=p, **base), data, progress=False, threads=1).record["stopping"]
+        replay = REP.replay_early_stopping(curve, p)
+        assert (replay["best_epoch"], replay["epochs_run"]) == (stopped["best_epoch"], stopped["epochs_run"])
+        assert replay["best_val_rmse"] == stopped["best_val_rmse"]
+
+
+def test_replay_by_hand():
+    assert REP.replay_early_stopping([5, 4, 4.5, 4.6, 3, 2], 2) == {"best_epoch": 2, "best_val_rmse": 4.0, "epochs_run": 4}
+    assert REP.replay_early_stopping([5, 4, 3], 2) == {"best_epoch": 3, "best_val_rmse": 3.0, "epochs_run": 3}
+    with pytest.raises(ValueError, match="patience"):
+        REP.replay_early_stopping([1.0], 0)
