@@ -52,14 +52,17 @@ BASE: dict[str, Any] = {
     "lr_schedule": "cosine",
     "warmup_epochs": 1.0,
     "lr_final": 0.01,
-    "clip_norm": 1.0,
+    "clip_norm": 10.0,
 }
-#: Per-subset settings of the recipe (window in cycles, budget and patience in full passes).
+#: Per-subset settings of the recipe (window in cycles, budget and patience in full passes). Stage A:
+#: windows 45 / 60 / 45 / 45, the RUL regressed in units of R_max / 4, budgets of 30 passes (15 on
+#: the multi-condition subsets, whose passes hold ~2.7x the windows) and a patience of a third of the
+#: budget. Stages B and C: the cycle index as a 15th input (and, in BASE, a clip at norm 10).
 RECIPE: dict[str, dict[str, Any]] = {
-    "FD001": {"window": 30, "max_epochs": 30, "patience": 10, "cycle_feature": False},
-    "FD002": {"window": 30, "max_epochs": 30, "patience": 10, "cycle_feature": False},
-    "FD003": {"window": 30, "max_epochs": 30, "patience": 10, "cycle_feature": False},
-    "FD004": {"window": 30, "max_epochs": 30, "patience": 10, "cycle_feature": False},
+    "FD001": {"window": 45, "rul_unit": 31.25, "max_epochs": 30, "patience": 10, "cycle_feature": True},
+    "FD002": {"window": 60, "rul_unit": 31.25, "max_epochs": 15, "patience": 5, "cycle_feature": True},
+    "FD003": {"window": 45, "rul_unit": 31.25, "max_epochs": 30, "patience": 10, "cycle_feature": True},
+    "FD004": {"window": 45, "rul_unit": 31.25, "max_epochs": 15, "patience": 5, "cycle_feature": True},
 }
 #: Seeds of every final grid (the book draws conclusions only from grids with at least 10).
 SEEDS: tuple[int, ...] = tuple(range(10))
@@ -70,6 +73,21 @@ SECOND_SUBSET: str = "FD002"
 def recipe(subset: str, **overrides: Any) -> TrainConfig:
     """The final recipe's :class:`TrainConfig` for a subset, with ``overrides`` (loss, seed, …)."""
     return TrainConfig(**{**BASE, **RECIPE[subset], "subset": subset, **overrides})
+
+
+def recipe_table() -> list[dict[str, Any]]:
+    """The recipe as rows (one per subset) for the book's Methods page: every setting that differs
+    from :class:`TrainConfig`'s default or between subsets, read from :func:`recipe`."""
+    rows = []
+    for subset in SUBSETS:
+        c = recipe(subset)
+        rows.append({
+            "subset": subset, "window (cycles)": c.window, "RUL unit (cycles)": c.rul_unit,
+            "cycle-index input": "yes" if c.cycle_feature else "no", "batch": c.batch_size, "peak lr": c.lr,
+            "warm-up (passes)": c.warmup_epochs, "final lr / peak": c.lr_final, "budget (passes)": c.max_epochs,
+            "patience (passes)": c.patience, "clip norm": c.clip_norm, "preset": c.preset,
+        })
+    return rows
 
 
 # --------------------------------------------------------------------------- grids
@@ -137,22 +155,55 @@ def w_max_arms() -> dict[str, Callable[[str, int], TrainConfig]]:
     return arms
 
 
-def _tuning(variants: dict[str, dict[str, Any]], subsets: Sequence[str] = SUBSETS, seeds: Sequence[int] = (0, 1),
-            base: dict[str, Any] | None = None) -> Callable[[], list[RunSpec]]:
-    """Runs of a tuning grid: MSE, the test engines never read (``evaluate_test=False``)."""
+#: Budget of the tuning runs in full passes: the multi-condition subsets have about 2.7 times the
+#: windows per pass, so 15 of their passes are about as many optimiser steps as 40 on FD001.
+TUNE_PASSES: dict[str, int] = {"FD001": 30, "FD002": 15, "FD003": 30, "FD004": 15}
+
+
+def _tuning_grid(variants: dict[str, dict[str, Any]], seeds: Sequence[int] = (0, 1),
+                 subsets: Sequence[str] = SUBSETS, early_stop: bool = False) -> Callable[[], list[RunSpec]]:
+    """Tuning runs (MSE, the test engines never read) of ``variants``; whole validation curves
+    unless ``early_stop`` (then patience = a third of the budget)."""
     def make() -> list[RunSpec]:
-        return [
-            RunSpec(arm, TrainConfig(**{**BASE, **(base or {}), "subset": s, "loss": "mse", "seed": k,
-                                        "evaluate_test": False, **kw}))
-            for k in seeds for s in subsets for arm, kw in variants.items()
-        ]
+        out = []
+        for k in seeds:
+            for s in subsets:
+                n = TUNE_PASSES[s]
+                budget = {"max_epochs": n, "patience": n // 3 if early_stop else n}
+                for arm, kw in variants.items():
+                    cfg = TrainConfig(**{**BASE, **budget, "subset": s, "loss": "mse", "seed": k,
+                                         "evaluate_test": False, **kw})
+                    out.append(RunSpec(arm, cfg))
+        return out
     return make
 
 
-#: Tuning stage A: window length × unit of the regressed RUL (R_max, or R_max / 4 so that the RUL
-#: gradient on the trunk is about as large as the CE's), with whole validation curves (no early stop).
-TUNE_A = {f"w{w}_u{u:g}": {"window": w, "rul_unit": u, "max_epochs": 30, "patience": 30}
-          for w in (30, 45, 60) for u in (125.0, 31.25)}
+#: Stage A: window length × unit of the regressed RUL (R_max, or R_max / 4 so that the RUL
+#: gradient on the trunk is about as large as the CE's), whole validation curves.
+TUNE_A = {f"w{w}_u{u:g}": {"window": w, "rul_unit": u} for w in (30, 45, 60) for u in (125.0, 31.25)}
+#: Stage B (window 45, RUL unit 31.25): with that unit, clipping at norm 1 binds on most steps; a
+#: clip at 10 binds only on outliers. Then, on top of it, the two levers against the pass-to-pass
+#: noise of the validation curve that stage A shows: an exponential moving average of the weights
+#: (decay 0.995 per step, a horizon of about 200 steps), and the normalised cycle index as input.
+TUNE_B = {
+    "clip1": {"window": 45, "rul_unit": 31.25},
+    "clip10": {"window": 45, "rul_unit": 31.25, "clip_norm": 10.0},
+    "clip10_ema": {"window": 45, "rul_unit": 31.25, "clip_norm": 10.0, "ema_decay": 0.995},
+    "clip10_cycle": {"window": 45, "rul_unit": 31.25, "clip_norm": 10.0, "cycle_feature": True},
+}
+#: Stage C: the cycle-index input on the two subsets stage B did not cover, at their own windows.
+TUNE_C = {
+    "clip10": {"rul_unit": 31.25, "clip_norm": 10.0},
+    "clip10_cycle": {"rul_unit": 31.25, "clip_norm": 10.0, "cycle_feature": True},
+}
+#: The windows chosen in stage A (stage C runs each subset at its own).
+STAGE_A_WINDOWS: dict[str, int] = {"FD001": 45, "FD002": 60, "FD003": 45, "FD004": 45}
+
+
+def _tuning_c() -> list[RunSpec]:
+    return [RunSpec(spec.arm, replace(spec.config, window=STAGE_A_WINDOWS[spec.config.subset]))
+            for spec in _tuning_grid(TUNE_C, subsets=("FD002", "FD003"))()]
+
 
 GRIDS: dict[str, Grid] = {
     "smoke": Grid(
@@ -163,8 +214,12 @@ GRIDS: dict[str, Grid] = {
                                  "amnl": {"loss": "amnl"}}.items()],
         pairs=(("amnl", "mse"), ("scaled_mse", "mse"), ("amnl", "scaled_mse")),
     ),
-    "tune_a": Grid("tune_a", "window 30 / 45 / 60 cycles × RUL unit 125 / 31.25 cycles, 30 passes, full "
-                   "validation curves (MSE, 2 seeds)", _tuning(TUNE_A), tuning=True),
+    "tune_a": Grid("tune_a", "window 30 / 45 / 60 cycles × RUL unit 125 / 31.25 cycles, whole validation "
+                   "curves (MSE, seed 0, all subsets)", _tuning_grid(TUNE_A, seeds=(0,)), tuning=True),
+    "tune_b": Grid("tune_b", "window 45, RUL unit 31.25: clip norm, weight averaging, the cycle-index input "
+                   "(MSE, 2 seeds, FD001 and FD004)", _tuning_grid(TUNE_B, subsets=("FD001", "FD004")), tuning=True),
+    "tune_c": Grid("tune_c", "the cycle-index input on FD002 (window 60) and FD003 (window 45), clip 10 (MSE, "
+                   "2 seeds)", _tuning_c, tuning=True),
     "headline": Grid(
         "headline", "MSE, scaled MSE and AMNL (w_max = 2) on FD001-FD004, 10 seeds (§14.4)",
         lambda: _product(SUBSETS, SEEDS, headline_arms()),
@@ -704,9 +759,10 @@ def rerun(result_file: Path | str, out_dir: Path | str, data_dir: str | None = N
 
 
 def verify(name: str, sample: int = 3, results: Path | str | None = None, seed: int = 0,
-           data_dir: str | None = None) -> list[dict[str, Any]]:
+           data_dir: str | None = None, record: bool = False) -> list[dict[str, Any]]:
     """Re-run ``sample`` committed runs of a grid (drawn with ``seed``) into a temporary folder and
-    compare each with its file. Returns one dict per run (see :func:`rerun`)."""
+    compare each with its file. Returns one dict per run (see :func:`rerun`); with ``record``, also
+    writes them, with the date and machine, to ``<results>/<grid>/verify.json``."""
     root = R.resolve_root(results)
     specs = grid_status(name, root)["fresh"]
     if not specs:
@@ -716,7 +772,16 @@ def verify(name: str, sample: int = 3, results: Path | str | None = None, seed: 
     out = []
     with tempfile.TemporaryDirectory(prefix="amnl-verify-") as tmp:
         for spec in chosen:
-            out.append(rerun(spec.path(root), tmp, data_dir=data_dir) | {"run": str(spec.path(root).relative_to(root))})
+            r = rerun(spec.path(root), tmp, data_dir=data_dir)
+            r.pop("path")
+            out.append(r | {"run": str(spec.path(root).relative_to(root))})
+    if record:
+        import torch
+
+        R.write_json_atomic(root / name / "verify.json", {
+            "grid": name, "sample": len(out), "of": len(specs), "seed": seed, "checked_at": _now(),
+            "cpu_capability": torch.backends.cpu.get_cpu_capability(), "platform": platform.platform(terse=True),
+            "all_identical": all(r["identical"] for r in out), "runs": out})
     return out
 
 
@@ -746,6 +811,7 @@ def main(argv: list[str] | None = None) -> int:
     p_rerun.add_argument("result_file")
     p_rerun.add_argument("--out", required=True, help="folder for the re-created file")
     p_verify.add_argument("--sample", type=int, default=3)
+    p_verify.add_argument("--record", action="store_true", help="write the outcome to <results>/<grid>/verify.json")
     p_one.add_argument("--config", required=True)
     p_one.add_argument("--out", required=True)
     p_one.add_argument("--commit", required=True)
@@ -777,7 +843,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(rerun(args.result_file, args.out, data_dir=args.data_dir), indent=1))
         return 0
     if args.cmd == "verify":
-        rows = verify(args.grid, args.sample, args.results, data_dir=args.data_dir)
+        rows = verify(args.grid, args.sample, args.results, data_dir=args.data_dir, record=args.record)
         for r in rows:
             tag = "identical" if r["identical"] else f"DIFFERS (max |Δ pred| {r['max_abs_pred_diff']:.4g} cycles)"
             print(f"{r['run']}: {tag}")
