@@ -173,3 +173,23 @@ def tuning_c_findings(results=None) -> dict[str, str]:
         "c_cycle_fd003": f"{sel.loc['FD003', 'clip10_cycle']:.2f}",
         "c_nocycle_fd003": f"{sel.loc['FD003', 'clip10']:.2f}",
     }
+
+
+def methods_findings(results=None) -> dict[str, str]:
+    """Everything the Methods page glues: the recipe's windows, the tuning log, the verify check."""
+    import json
+
+    from .experiments import RECIPE
+    from .results import resolve_root
+
+    out = {"windows_by_subset": " / ".join(f"{RECIPE[s]['window']}" for s in RECIPE) + " (FD001 / FD002 / FD003 / FD004)"}
+    out |= tuning_a_findings(results) | tuning_b_findings(results) | tuning_c_findings(results)
+    path = resolve_root(results) / "headline" / "verify.json"
+    if path.is_file():
+        v = json.loads(path.read_text())
+        check(v["all_identical"], "every re-run of the headline sample was identical")
+        out["verify_sentence"] = (f"`verify` re-ran {v['sample']} of the {v['of']} headline runs, drawn at random, on "
+                                  f"{v['checked_at'][:10]}: all {v['sample']} matched their files bit for bit.")
+    else:
+        out["verify_sentence"] = "The headline grid has not been verified yet."
+    return out
