@@ -316,10 +316,10 @@ def dual_task_balance(
     RUL in units of ``unit`` cycles, on ``forward_scaled``), and scaled MSE with the same mean weight
     c. Columns: ``w_max``, ``c``, ``rul_amnl``/``rul_scaled`` and ``ce`` (trunk gradient norms,
     :func:`amnl_utils.training.gradient_balance`), ``ratio_amnl``/``ratio_scaled`` (RUL over CE) and
-    ``total_norm_amnl`` (norm of the whole model's gradient of the AMNL total, what a clip at 1
-    would see). Runs on one thread, restored afterwards.
+    ``total_norm_amnl`` (norm of the whole model's gradient of the AMNL total, what the gradient
+    clip sees). Runs on one thread, restored afterwards.
     """
-    from .model import DualTaskModel, FixedWeightLoss
+    from .model import RUL_SCALE, DualTaskModel, FixedWeightLoss
     from .training import gradient_balance, make_rul_loss
 
     threads = torch.get_num_threads()
@@ -327,7 +327,8 @@ def dual_task_balance(
     try:
         seed_everything(seed)
         model = DualTaskModel(preset, n_features=x.shape[2]).train()
-        pred, logits = model.forward_scaled(x)
+        pred, logits = model.forward_scaled(x)  # RUL in units of RUL_SCALE cycles
+        pred = pred * (RUL_SCALE / unit)  # ... in units of `unit`, as training.train_step does
         combine = FixedWeightLoss(0.5, 0.5)
         rows = []
         for w_max in w_maxes:

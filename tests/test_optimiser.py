@@ -181,3 +181,14 @@ def test_key_numbers_format_and_guard_the_prose(problem):
     clip["gap"][-1] = 1.0
     with pytest.raises(ValueError, match="same minimum"):
         O.key_numbers(moments, spread, scale, tilt_rows, steps, clip, balance)
+
+
+def test_dual_task_balance_regresses_in_the_given_unit():
+    """A unit of R_max / 4 multiplies the RUL loss, and so its gradient, by exactly 16."""
+    gen = torch.Generator().manual_seed(3)
+    x, y = torch.randn(8, 30, 14, generator=gen), torch.linspace(0, 125, 8)
+    h, y_train = torch.randint(0, 3, (8,), generator=gen), np.linspace(0, 125, 50)
+    at_rmax = O.dual_task_balance(x, y, h, y_train, w_maxes=(2.0,), unit=125.0)[0]
+    at_quarter = O.dual_task_balance(x, y, h, y_train, w_maxes=(2.0,), unit=31.25)[0]
+    assert at_quarter["rul_amnl"] == pytest.approx(16 * at_rmax["rul_amnl"], rel=1e-5)
+    assert at_quarter["ce"] == pytest.approx(at_rmax["ce"], rel=1e-9)
