@@ -227,16 +227,25 @@ def comparison_table(comparisons: Any, metrics: Sequence[str], pairs: Sequence[t
 
 
 def stability_table(summary: Any, subsets: Sequence[str] = SUBSETS) -> Any:
-    """Did training behave? Per subset × arm: passes run, selected pass, clipped steps, trunk
-    gradient balance, validation-curve roughness, diverged runs and wall time (means over seeds)."""
+    """Did training behave? Per subset × arm: passes run, selected pass (mean and its sd over the
+    seeds), clipped steps, trunk gradient balance, validation-curve roughness, diverged runs ("k of
+    n") and wall time (means over seeds)."""
     metrics = ("epochs_run", "best_epoch", "clipped_fraction", "balance_ratio", "roughness", "diverged", "wall_s")
     s = summary[summary.metric.isin(metrics)]
     rows = {}
     for (subset, arm), g in s.groupby(["subset", "arm"], sort=False):
         g = g.set_index("metric")
-        rows[(subset, arm)] = {METRICS[m][0]: (f"{int(round(g.loc[m, 'mean'] * g.loc[m, 'n_seeds']))} of {int(g.loc[m, 'n_seeds'])}"
-                                               if m == "diverged" else _fmt(g.loc[m, "mean"], METRICS[m][2]))
-                               for m in metrics if m in g.index}
+        row = {}
+        for m in metrics:
+            if m not in g.index:
+                continue
+            if m == "diverged":
+                row[METRICS[m][0]] = f"{int(round(g.loc[m, 'mean'] * g.loc[m, 'n_seeds']))} of {int(g.loc[m, 'n_seeds'])}"
+            else:
+                row[METRICS[m][0]] = _fmt(g.loc[m, "mean"], METRICS[m][2])
+            if m == "best_epoch":
+                row["spread of the selected pass (sd)"] = _fmt(g.loc[m, "sd"], 1)
+        rows[(subset, arm)] = row
     order = _order(list(rows), subsets, arm_order(summary))
     return pd.DataFrame([rows[k] for k in order], index=pd.MultiIndex.from_tuples(
         [(s, arm_label(a)) for s, a in order], names=["subset", "loss"]))
@@ -466,6 +475,40 @@ def plot_metric_by_arm(summary: Any, metric: str, arms: Sequence[str] | None = N
     if x is None:
         ax.set_xticks(xs, [arm_label(a) for a in arms], rotation=20, ha="right", fontsize=8)
     ax.legend(fontsize=8)
+    return fig
+
+
+def plot_w_max_effect(summary: Any, metrics: Sequence[str], w_max_values: Sequence[float],
+                      subsets: Sequence[str] = SUBSETS):
+    """One panel per metric (stacked): AMNL's mean over seeds with its t-interval against ``w_max``
+    (log axis; 1 is MSE), one line per subset, and the scaled-MSE controls as open squares at their
+    ``w_max``. Returns the Figure."""
+    import matplotlib.pyplot as plt
+
+    subsets = [s for s in subsets if s in set(summary.subset)]
+    fig, axes = plt.subplots(len(metrics), 1, figsize=(7.0, 2.9 * len(metrics)), sharex=True, squeeze=False)
+    markers = {s: m for s, m in zip(SUBSETS, ("o", "s", "^", "D"))}
+    for ax, metric in zip(axes[:, 0], metrics):
+        for k, subset in enumerate(subsets):
+            g = summary[(summary.subset == subset) & (summary.metric == metric)].set_index("arm")
+            ws = [w for w in w_max_values if f"amnl_w{w:g}" in g.index]
+            rows = g.loc[[f"amnl_w{w:g}" for w in ws]]
+            shift = 1 + 0.03 * (k - (len(subsets) - 1) / 2)
+            line = ax.errorbar(np.array(ws) * shift, rows["mean"], yerr=[rows["mean"] - rows["t_lo"], rows["t_hi"] - rows["mean"]],
+                               fmt="-" + markers[subset], ms=4, capsize=2, lw=1.2, label=f"{subset}, AMNL")
+            sc = [w for w in w_max_values if f"scaled_w{w:g}" in g.index]
+            if sc:
+                srows = g.loc[[f"scaled_w{w:g}" for w in sc]]
+                ax.errorbar(np.array(sc) * shift * 1.04, srows["mean"], yerr=[srows["mean"] - srows["t_lo"],
+                            srows["t_hi"] - srows["mean"]], fmt="s", mfc="white", ms=5, capsize=2, lw=1,
+                            color=line[0].get_color(), label=f"{subset}, scaled MSE")
+        name, unit, _ = METRICS[metric]
+        ax.set_ylabel(name + (f" ({unit})" if unit else ""), fontsize=9)
+        ax.set_xscale("log")
+        ax.set_xticks(list(w_max_values), [f"{w:g}" for w in w_max_values])
+        ax.minorticks_off()
+    axes[-1, 0].set_xlabel("$w_{\\max}$ (1 = MSE)")
+    axes[0, 0].legend(fontsize=8, ncol=2)
     return fig
 
 

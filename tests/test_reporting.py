@@ -125,3 +125,28 @@ def test_replay_by_hand():
     assert REP.replay_early_stopping([5, 4, 3], 2) == {"best_epoch": 3, "best_val_rmse": 3.0, "epochs_run": 3}
     with pytest.raises(ValueError, match="patience"):
         REP.replay_early_stopping([1.0], 0)
+
+
+def test_w_max_figure_and_stability_spread(tmp_path, monkeypatch):
+    import matplotlib.pyplot as plt
+
+    arms = {"amnl_w1": dict(loss="mse"), "amnl_w2": dict(loss="amnl", w_max=2.0), "amnl_w5": dict(loss="amnl", w_max=5.0),
+            "scaled_w5": dict(loss="scaled_mse", w_max=5.0)}
+    runs = [E.RunSpec(a, TrainConfig(subset="FD001", seed=k, **kw)) for k in range(3) for a, kw in arms.items()]
+    monkeypatch.setitem(E.GRIDS, "fakew", E.Grid("fakew", "hand-made", lambda: runs, pairs=(("amnl_w5", "scaled_w5"),)))
+    y = np.linspace(0, 125, 30)
+    for spec in runs:
+        shift = R.canonical_config(spec.config)["w_max"]  # MSE is w_max = 1
+        R.write_json_atomic(spec.path(tmp_path), _fake_record(spec.config, y, y + shift, y[:4], y[:4] + 1,
+                                                              np.array([1, 1, 2, 2])))
+    E.aggregate("fakew", tmp_path, n_boot=20)
+    summary, _, _ = REP.load_summary("fakew", tmp_path)
+    fig = REP.plot_w_max_effect(summary, ["rmse"], (1.0, 2.0, 5.0))
+    ax = fig.axes[0]
+    assert ax.get_xscale() == "log" and [t.get_text() for t in ax.get_xticklabels()] == ["1", "2", "5"]
+    amnl_line = ax.lines[0]
+    np.testing.assert_allclose(np.asarray(amnl_line.get_ydata(), dtype=float), [1.0, 2.0, 5.0])  # RMSE of a constant error w_max
+    plt.close(fig)
+    table = REP.stability_table(summary)
+    assert table.loc[("FD001", "AMNL, w_max = 5"), "spread of the selected pass (sd)"] == "0.0"
+    assert table.loc[("FD001", "scaled MSE, w_max = 5"), "diverged runs"] == "0 of 3"
