@@ -38,7 +38,7 @@ import numpy as np
 from . import metrics as M
 from . import results as R
 from . import stats as S
-from .constants import SUBSETS
+from .constants import NEAR_FAILURE, SUBSETS
 from .training import TrainConfig
 
 # --------------------------------------------------------------------------- the recipe
@@ -509,6 +509,8 @@ RUN_MEASURES: dict[str, Callable[[dict], float]] = {
     "diverged": lambda r: float(r["stopping"]["diverged"]),
     "wall_s": lambda r: float(r["wall_s"]),
 }
+#: Counts among the near-failure test windows; the summary gives their denominator ("of").
+COUNT_METRICS: tuple[str, ...] = ("late_count", "late_count_all")
 #: Metrics whose paired comparisons the tables report (tuning grids: validation only).
 COMPARED = ("rmse", "nasa", "nf_rmse", "nf_rmse_all", "late_count", "late_count_all", "health_acc", "roughness")
 
@@ -613,6 +615,8 @@ def summary_rows(groups: dict[tuple[str, str], ArmRuns], tuning: bool, n_boot: i
                 t_true, P, units = (g.last()[0], g.last()[1], None) if kind == "last" else g.near_failure()
                 lo, hi = S.bootstrap_ci(fn, t_true, P, groups=units, n_boot=n_boot, seed=0, resample_seeds=True)
                 row.update(boot_lo=lo, boot_hi=hi, ensemble=fn(t_true, P.mean(axis=0)))
+                if metric in COUNT_METRICS:  # the denominator: windows within NEAR_FAILURE of failure
+                    row["of"] = int(np.sum(t_true <= NEAR_FAILURE))
             rows.append(row)
     return rows
 

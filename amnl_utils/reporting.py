@@ -182,6 +182,8 @@ def metric_table(summary: Any, metrics: Sequence[str], *, interval: bool = False
         name, _, d = METRICS[metric]
         cell = out.setdefault((subset, arm), {})
         cell[name] = f"{_fmt(r['mean'], d)} ± {_fmt(r['sd'], d)}"
+        if "of" in r and np.isfinite(r["of"]):  # a count: say out of how many
+            cell[name] += f" of {int(r['of'])}"
         if interval:
             cell[f"{name}, 95 % interval"] = f"[{_fmt(r['t_lo'], d)}, {_fmt(r['t_hi'], d)}]"
     order = _order(list(out), subsets, arm_order(summary))
@@ -337,11 +339,13 @@ def anchors_table(summary: Any, arms: Sequence[str] = ("mse", "amnl")) -> Any:
     return t
 
 
-def parameter_tables() -> Any:
-    """Per-block parameter counts of both presets, counted from the modules (rows: blocks)."""
+def parameter_tables(n_features: int = 14) -> Any:
+    """Per-block parameter counts of both presets for ``n_features`` inputs per cycle, counted from
+    the modules (rows: blocks)."""
     from .model import PRESETS, DualTaskModel, parameter_table
 
-    return pd.DataFrame({p: parameter_table(DualTaskModel(p)) for p in ("compact", "paper") if p in PRESETS})
+    return pd.DataFrame({p: parameter_table(DualTaskModel(p, n_features=n_features)) for p in ("compact", "paper")
+                         if p in PRESETS})
 
 
 # --------------------------------------------------------------------------- figures

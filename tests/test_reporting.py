@@ -150,3 +150,13 @@ def test_w_max_figure_and_stability_spread(tmp_path, monkeypatch):
     table = REP.stability_table(summary)
     assert table.loc[("FD001", "AMNL, w_max = 5"), "spread of the selected pass (sd)"] == "0.0"
     assert table.loc[("FD001", "scaled MSE, w_max = 5"), "diverged runs"] == "0 of 3"
+
+
+def test_counts_carry_their_denominator(grid):
+    summary, _, _ = REP.load_summary("fake")
+    t = REP.metric_table(summary, ["late_count", "late_count_all"])
+    # the fixture's test engines have RUL 0, 2, ..., 38 and 20 engines at 125: 16 are within 30
+    # cycles of failure; its near-failure windows are 6
+    n_last = int((np.arange(0, 40, 2.0) <= 30).sum())
+    assert t.loc[("FD001", "MSE"), "late > 10 cycles, last windows"].endswith(f" of {n_last}")
+    assert t.loc[("FD001", "MSE"), "late > 10 cycles, all windows"].endswith(" of 6")
