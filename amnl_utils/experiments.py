@@ -291,6 +291,34 @@ def environment() -> dict[str, str]:
     }
 
 
+def cpu_fingerprint() -> dict[str, str]:
+    """The processor a run was made on: vendor, model name, family / model / stepping and a short
+    hash of its feature flags (Linux ``/proc/cpuinfo``; elsewhere what :mod:`platform` knows).
+
+    Floating-point kernels are chosen per processor, so the same code and seed give the same bits
+    only on the same processor: two CPUs that differ here may drift apart in the last bit from the
+    first step on, and a whole run then diverges (different passes selected)."""
+    info: dict[str, str] = {}
+    try:
+        with open("/proc/cpuinfo") as fh:
+            for line in fh:
+                if not line.strip():
+                    break  # the first processor is enough
+                key, _, value = line.partition(":")
+                info[key.strip()] = value.strip()
+    except OSError:
+        pass
+    import hashlib
+
+    flags = " ".join(sorted(info.get("flags", "").split()))
+    return {
+        "vendor": info.get("vendor_id", platform.machine()),
+        "model_name": info.get("model name", platform.processor() or "unknown"),
+        "family_model_stepping": "/".join(info.get(k, "?") for k in ("cpu family", "model", "stepping")),
+        "flags_sha256": hashlib.sha256(flags.encode()).hexdigest()[:12] if flags else "unknown",
+    }
+
+
 def _now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
 
@@ -320,6 +348,7 @@ def run_one(
         **res.record,
         "git_commit": commit if commit is not None else git_commit(),
         "versions": environment(),
+        "cpu": cpu_fingerprint(),
         "started_at": started,
         "finished_at": _now(),
     }
@@ -747,7 +776,9 @@ def compare_records(a: dict, b: dict) -> dict[str, Any]:
 def rerun(result_file: Path | str, out_dir: Path | str, data_dir: str | None = None) -> dict[str, Any]:
     """Re-create one run from its result file into ``out_dir`` (same file name), in a fresh process
     with one thread, and compare it with the original. Returns :func:`compare_records`' dict plus
-    ``path`` and ``stale`` (the original was made by other training code)."""
+    ``path``, ``stale`` (the original was made by other training code) and ``same_cpu`` (this
+    processor is the one the original names, see :func:`cpu_fingerprint`; ``None`` if it names
+    none). Bit identity is only expected on the same processor with the same code."""
     src = Path(result_file)
     original = R.load_record(src)
     cfg = R.config_from_record(original)
@@ -759,7 +790,9 @@ def rerun(result_file: Path | str, out_dir: Path | str, data_dir: str | None = N
     if proc.returncode != 0:
         raise RuntimeError(f"re-running {src} failed (exit {proc.returncode}):\n{err[-2000:]}")
     fresh = R.load_record(out)
-    return {"path": str(out), "stale": original["code_hash"] != fresh["code_hash"], **compare_records(original, fresh)}
+    same_cpu = original.get("cpu") == fresh["cpu"] if "cpu" in original else None
+    return {"path": str(out), "stale": original["code_hash"] != fresh["code_hash"], "same_cpu": same_cpu,
+            **compare_records(original, fresh)}
 
 
 def verify(name: str, sample: int = 3, results: Path | str | None = None, seed: int = 0,
@@ -784,7 +817,8 @@ def verify(name: str, sample: int = 3, results: Path | str | None = None, seed: 
 
         R.write_json_atomic(root / name / "verify.json", {
             "grid": name, "sample": len(out), "of": len(specs), "seed": seed, "checked_at": _now(),
-            "cpu_capability": torch.backends.cpu.get_cpu_capability(), "platform": platform.platform(terse=True),
+            "cpu_capability": torch.backends.cpu.get_cpu_capability(), "cpu": cpu_fingerprint(),
+            "platform": platform.platform(terse=True),
             "all_identical": all(r["identical"] for r in out), "runs": out})
     return out
 
@@ -850,6 +884,8 @@ def main(argv: list[str] | None = None) -> int:
         rows = verify(args.grid, args.sample, args.results, data_dir=args.data_dir, record=args.record)
         for r in rows:
             tag = "identical" if r["identical"] else f"DIFFERS (max |Δ pred| {r['max_abs_pred_diff']:.4g} cycles)"
+            if r["same_cpu"] is not True:
+                tag += " [made on another processor]" if r["same_cpu"] is False else " [the file names no processor]"
             print(f"{r['run']}: {tag}")
         return 0 if all(r["identical"] for r in rows) else 1
     if args.cmd == "_run-one":
