@@ -1,64 +1,15 @@
-"""The numbers the book's prose quotes, computed from the committed results and checked.
-
-Each ``*_findings`` function reads an aggregated grid (:mod:`amnl_utils.reporting`) and returns a
-dict of short strings, keyed by the names the notebooks glue (``{glue:text}`name```). Before it
-returns, it checks every qualitative statement the prose makes about those numbers ("every
-interval contains 0", "the gap is largest on FD004", …) and raises :class:`FindingError` naming
-the sentence if a re-run of the grid made it false — so a changed result cannot leave a page
-saying something the data no longer support. ``tests/test_findings.py`` runs them on the
-committed results.
-"""
+"""The Methods page: the recipe's tuning log (stages A-C) and the verify check, with their claims."""
 
 from __future__ import annotations
 
-import os
-from typing import Any, Callable
-
 import numpy as np
 
-
-class FindingError(AssertionError):
-    """A sentence of the book no longer matches the results it quotes."""
-
-
-def check(condition: bool, sentence: str) -> None:
-    """Raise :class:`FindingError` with ``sentence`` (the claim in the prose) unless ``condition``."""
-    if not condition:
-        raise FindingError(f"the results no longer support: {sentence!r}; re-read the numbers and fix the prose")
-
-
-def glue_all(values: dict[str, str]) -> None:
-    """Glue every value for the book build (``myst_nb.glue``, not displayed). Outside a book build
-    (Colab has no myst-nb) it does nothing: the glued strings only serve the rendered pages."""
-    try:
-        from myst_nb import glue
-    except ImportError:  # pragma: no cover - depends on the environment
-        return
-    for name, value in values.items():
-        glue(name, value, display=False)
-
-
-def fmt_range(values, decimals: int = 1, unit: str = "") -> str:
-    """``"a to b"`` (or one value if they round alike), with an optional unit after."""
-    lo, hi = min(values), max(values)
-    a, b = f"{lo:.{decimals}f}", f"{hi:.{decimals}f}"
-    text = a if a == b else f"{a} to {b}"
-    return f"{text} {unit}".rstrip()
-
-
-def _results(results: str | os.PathLike | None) -> Any:
-    return results
-
-
-FINDERS: dict[str, Callable[..., dict[str, str]]] = {}
-
-
-# --------------------------------------------------------------------------- Methods: tuning log
+from . import check, fmt_range
 
 
 def _variant_frame(grid: str, results=None):
     """(subset × variant) means of the tuning measures, and the whole validation curves."""
-    from .reporting import load_curves, load_summary
+    from ..reporting import load_curves, load_summary
 
     summary, _, _ = load_summary(grid, results)
     wide = summary.pivot_table(index=["subset", "arm"], columns="metric", values="mean")
@@ -67,8 +18,8 @@ def _variant_frame(grid: str, results=None):
 
 def tuning_a_findings(results=None) -> dict[str, str]:
     """Numbers and checks of stage A (window × RUL unit; ``tune_a``)."""
-    from .experiments import RECIPE
-    from .reporting import patience_table
+    from ..experiments import RECIPE
+    from ..reporting import patience_table
 
     wide, curves = _variant_frame("tune_a", results)
     sel = wide["best_val_rmse"].unstack("arm")  # subset × variant
@@ -128,7 +79,7 @@ def tuning_a_findings(results=None) -> dict[str, str]:
 
 def tuning_b_findings(results=None) -> dict[str, str]:
     """Numbers and checks of stage B (clip norm, weight averaging, cycle index; ``tune_b``)."""
-    from .experiments import BASE, RECIPE
+    from ..experiments import BASE, RECIPE
 
     wide, curves = _variant_frame("tune_b", results)
     sel = wide["best_val_rmse"].unstack("arm")
@@ -160,7 +111,7 @@ def tuning_b_findings(results=None) -> dict[str, str]:
 
 def tuning_c_findings(results=None) -> dict[str, str]:
     """Numbers and checks of stage C (the cycle index on FD002 and FD003; ``tune_c``)."""
-    from .experiments import RECIPE
+    from ..experiments import RECIPE
 
     wide, _ = _variant_frame("tune_c", results)
     sel = wide["best_val_rmse"].unstack("arm")
@@ -179,8 +130,8 @@ def methods_findings(results=None) -> dict[str, str]:
     """Everything the Methods page glues: the recipe's windows, the tuning log, the verify check."""
     import json
 
-    from .experiments import RECIPE
-    from .results import resolve_root
+    from ..experiments import RECIPE
+    from ..results import resolve_root
 
     out = {"windows_by_subset": " / ".join(f"{RECIPE[s]['window']}" for s in RECIPE) + " (FD001 / FD002 / FD003 / FD004)"}
     out |= tuning_a_findings(results) | tuning_b_findings(results) | tuning_c_findings(results)
@@ -193,27 +144,3 @@ def methods_findings(results=None) -> dict[str, str]:
     else:
         out["verify_sentence"] = "The headline grid has not been verified yet."
     return out
-
-
-# --------------------------------------------------------------------------- §14.4
-
-
-def check_first_step(l_rul: float, ce: float, g_rul: float, g_ce: float, l_rul_cycles: float) -> dict[str, str]:
-    """The one-step walkthrough of §14.4: its numbers, and the claims the prose makes about them.
-
-    l_rul: the RUL term in the recipe's unit; ce: the cross-entropy; g_rul, g_ce: their trunk
-    gradient norms (0.5-weighted); l_rul_cycles: the same RUL loss in cycles².
-    """
-    from .experiments import recipe
-
-    check(0.3 < l_rul / ce < 10, "at the first step the RUL term and the cross-entropy are of the same order")
-    check(l_rul_cycles / ce > 1000, "in cycles² the RUL term would be over a thousand times the cross-entropy")
-    check(g_rul > g_ce, "at the first step the RUL term sends the larger gradient to the trunk")
-    return {
-        "rul_unit": f"{recipe('FD001').rul_unit:g}",
-        "step_l_rul": f"{l_rul:.2f}",
-        "step_ce": f"{ce:.2f}",
-        "step_l_rul_cycles": f"{l_rul_cycles:,.0f} cycles²",
-        "step_balance": f"{g_rul / g_ce:.0f}",
-        "train_balance": tuning_a_findings()["a_balance_u31"],
-    }
