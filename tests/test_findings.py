@@ -31,3 +31,80 @@ def test_helpers():
     F.check(True, "never raised")
     with pytest.raises(F.FindingError, match="'a sentence'"):
         F.check(False, "a sentence")
+
+
+# --------------------------------------------------------------------------- §14.4 headline
+
+import pandas as pd  # noqa: E402
+
+from amnl_utils.findings import headline as H  # noqa: E402
+from amnl_utils.results import default_root  # noqa: E402
+
+HEADLINE = default_root() / "headline" / "summary.json"
+needs_headline = pytest.mark.skipif(not HEADLINE.is_file(), reason="the headline grid is not aggregated yet")
+
+
+def _comparisons(rows):
+    return pd.DataFrame([{"subset": s, "a": a, "b": b, "metric": m, "diff": d, "lo": lo, "hi": hi,
+                          "verdict": "lower" if hi < 0 else "higher" if lo > 0 else "no measurable difference"}
+                         for s, a, b, m, d, lo, hi in rows])
+
+
+def test_pair_sentence_says_none_when_every_interval_contains_zero():
+    c = _comparisons([("FD001", "amnl", "mse", "rmse", 0.1, -0.3, 0.5), ("FD002", "amnl", "mse", "rmse", -0.2, -0.6, 0.1)])
+    assert H.pair_sentence(c, "amnl", "mse") == "no measurable difference in any of the 2 subset × metric cells"
+
+
+def test_pair_sentence_names_the_separable_cells_with_their_sign():
+    c = _comparisons([("FD001", "amnl", "mse", "rmse", 0.1, -0.3, 0.5),
+                      ("FD002", "amnl", "mse", "nf_rmse_all", -0.8, -1.4, -0.2),
+                      ("FD004", "amnl", "mse", "nasa", 40.0, 5.0, 75.0),
+                      ("FD001", "scaled_mse", "mse", "rmse", -5.0, -6.0, -4.0)])  # another pair: ignored
+    text = H.pair_sentence(c, "amnl", "mse")
+    assert text.startswith("measurably lower in near-failure RMSE (all windows) on FD002, -0.80 [-1.40, -0.20]")
+    assert "measurably higher in NASA score on FD004, +40 [+5, +75]" in text
+    assert text.endswith("with no measurable difference in the other 1 of 3 cells")
+
+
+def test_pair_sentence_refuses_a_pair_the_grid_does_not_have():
+    with pytest.raises(F.FindingError, match="compares amnl with step"):
+        H.pair_sentence(_comparisons([("FD001", "amnl", "mse", "rmse", 0.1, -0.3, 0.5)]), "amnl", "step")
+
+
+def test_signed_range_words():
+    assert H.signed_range([3.14, 9.8]) == "late by 3.1 to 9.8 cycles"
+    assert H.signed_range([-2.0, -0.5]) == "early by 0.5 to 2.0 cycles"
+    assert H.signed_range([-2.0, 1.5]) == "between -2.0 and +1.5 cycles"
+    assert H.and_list(["a"]) == "a" and H.and_list(["a", "b", "c"]) == "a, b and c"
+
+
+@needs_headline
+def test_headline_claims_hold_on_the_committed_results():
+    out = F.headline_findings()
+    assert out["h_n_seeds"] == "10" and out["h_n_runs"] == "120" and out["h_partial"] == ""
+    assert out["h_answer"].startswith("Trained with 10 seeds per arm")
+    for key in ("h_amnl_mse", "h_scaled_mse", "h_amnl_scaled"):
+        assert "measurabl" in out[key] or "no measurable difference" in out[key]
+    assert out["h_windows"] == "45 / 60 / 45 / 45"
+
+
+@needs_headline
+def test_a_broken_headline_claim_is_reported_with_its_sentence(monkeypatch):
+    from amnl_utils import reporting
+
+    real = reporting.load_summary
+
+    def diverged(grid, results=None):
+        summary, comparisons, meta = real(grid, results)
+        summary = summary.copy()
+        summary.loc[summary.metric == "diverged", "mean"] = 0.1
+        return summary, comparisons, meta
+
+    monkeypatch.setattr(reporting, "load_summary", diverged)
+    with pytest.raises(F.FindingError, match="no run of the headline diverged"):
+        F.headline_findings()
+
+
+def test_model_facts_are_counted_from_the_modules():
+    out = F.model_findings()
+    assert out["paper_params_m"] == "3.5" and out["compact_params"] == "44,116"

@@ -139,8 +139,9 @@ def methods_findings(results=None) -> dict[str, str]:
     if path.is_file():
         v = json.loads(path.read_text())
         check(v["all_identical"], "every re-run of the headline sample was identical")
+        check(all(r.get("same_cpu") is True for r in v["runs"]), "the verified runs were re-made on the processor that made them")
         out["verify_sentence"] = (f"`verify` re-ran {v['sample']} of the {v['of']} headline runs, drawn at random, on "
-                                  f"{v['checked_at'][:10]}: all {v['sample']} matched their files bit for bit.")
+                                  f"{v['checked_at'][:10]} on that machine: all {v['sample']} matched their files bit for bit.")
     else:
-        out["verify_sentence"] = "The headline grid has not been verified yet."
+        out["verify_sentence"] = "the headline grid has not been verified yet."
     return out

@@ -1,0 +1,22 @@
+"""The introduction: one sentence per section's finding, each built from that section's findings.
+
+The strings are plain text (``{glue:text}``): the links and emphasis around them live in intro.md.
+"""
+
+from __future__ import annotations
+
+
+def book_findings(results=None) -> dict[str, str]:
+    """``intro_headline``, ``intro_schedules`` and ``intro_wmax``: the book's findings, from
+    :func:`~amnl_utils.findings.headline_findings` and the §14.2 / §14.3 findings."""
+    from .headline import headline_findings
+
+    h = headline_findings(results)
+    out = {
+        "intro_headline": (
+            f"on all four subsets, {h['h_n_seeds']} seeds per arm, AMNL at w_max = 2 shows {h['h_amnl_mse']}. "
+            f"The grid would have detected RMSE differences of {h['h_rel_mde_rmse']}, and its intervals still "
+            f"allow near-failure effects of {h['h_bounds_nf_rmse_all']}."
+        ),
+    }
+    return out
