@@ -557,3 +557,54 @@ def patience_table(curves: Any, patiences: Sequence[int]) -> Any:
                          "budget": len(v)})
     t = pd.DataFrame(rows).groupby(["subset", "variant", "patience"], sort=False).mean(numeric_only=True)
     return t.drop(columns="seed").round(3)
+
+# --------------------------------------------------------------------------- relative differences
+
+
+def relative_table(comparisons: Any, metrics: Sequence[str], pairs: Sequence[tuple[str, str]] | None = None,
+                   subsets: Sequence[str] = SUBSETS, reading: Any = None) -> Any:
+    """Paired differences ``A − B`` in percent of B's mean over the seeds, for claims stated in
+    percent. Rows: subset × comparison × metric (in the order of ``pairs`` and ``metrics``);
+    columns (in percent of B's mean): the difference, its 95 % interval (the t-interval of the paired
+    difference divided by B's mean) and the smallest detectable effect (80 % power); seeds; a reading.
+    ``reading(lo, hi) -> str`` (the interval as fractions) fills the last column; default: the
+    comparison's own reading (whether 0 is inside). Numbers as strings."""
+    c = comparisons[comparisons.metric.isin(metrics)]
+    pair_list = list(pairs) if pairs is not None else list(dict.fromkeys(zip(c.a, c.b)))
+    rows, index = [], []
+    for subset in subsets:
+        for a, b in pair_list:
+            for metric in metrics:
+                r = c[(c.subset == subset) & (c.a == a) & (c.b == b) & (c.metric == metric)]
+                if r.empty:
+                    continue
+                r = r.iloc[0]
+                lo, hi = r["lo"] / r["b_mean"], r["hi"] / r["b_mean"]
+                index.append((subset, f"{arm_label(a)} − {arm_label(b)}", METRICS[metric][0]))
+                rows.append({"difference (%)": f"{100 * r['rel_diff']:+.1f}",
+                             "95 % interval (%)": f"[{100 * lo:+.1f}, {100 * hi:+.1f}]",
+                             "detectable (80 %), %": f"±{100 * r['rel_mde']:.1f}", "seeds": int(r["n_seeds"]),
+                             "reading": reading(lo, hi) if reading is not None else r["verdict"]})
+    return pd.DataFrame(rows, index=pd.MultiIndex.from_tuples(index, names=["subset", "comparison", "metric"]))
+
+
+def mark_relative_range(ax: Any, comparisons: Any, pair: tuple[str, str], metric: str, rel_range: tuple[float, float],
+                        label: str | None = None, subsets: Sequence[str] = SUBSETS) -> Any:
+    """On a panel of :func:`plot_forest`, hatch the range ``rel_range`` (fractions of B's mean over
+    the seeds, e.g. a claimed relative difference) on the row of ``pair`` of each subset, in the
+    metric's unit. Rows are found by their tick labels; a subset without that row is skipped."""
+    a, b = pair
+    ticks = {t.get_text(): y for t, y in zip(ax.get_yticklabels(), ax.get_yticks())}
+    first = True
+    for subset in subsets:
+        r = comparisons[(comparisons.subset == subset) & (comparisons.a == a) & (comparisons.b == b)
+                        & (comparisons.metric == metric)]
+        y = ticks.get(f"{subset}: {arm_label(a)} − {arm_label(b)}")
+        if r.empty or y is None:
+            continue
+        m = float(r.iloc[0]["b_mean"])
+        ax.fill_betweenx([y - 0.4, y + 0.4], rel_range[0] * m, rel_range[1] * m, facecolor="none", hatch="////",
+                         edgecolor=arm_color(a), lw=0.8, label=label if first else None, zorder=1)
+        first = False
+    return ax
+
