@@ -44,7 +44,7 @@ SCALES = {"mse": 1.0, "constant": 1.36, "linear": 1.36, "exponential": 1.14, "si
 @pytest.fixture
 def hand_made_scales(monkeypatch):
     """The hand-made grids have no run files: each run's mean weight comes from here."""
-    scales = {(s, a): [w] * 10 for s in SUBSETS for a, w in SCALES.items()}
+    scales = {(s, a): dict.fromkeys(range(10), w) for s in SUBSETS for a, w in SCALES.items()}
     monkeypatch.setattr(S, "_loss_scales", lambda results=None: scales)
     return scales
 
@@ -134,7 +134,7 @@ def test_a_broken_claim_is_reported_with_its_sentence(tmp_path, monkeypatch, han
         F.schedules_findings(root)
 
     root2 = _write_grid(tmp_path / "b", {})
-    hand_made_scales[("FD001", "constant")] = [1.0] * 10
+    hand_made_scales[("FD001", "constant")] = dict.fromkeys(range(10), 1.0)
     with pytest.raises(F.FindingError, match="the constant arm is scaled MSE at the linear ramp's mean weight"):
         F.schedules_findings(root2)
     hand_made_scales[("FD001", "constant")] = hand_made_scales[("FD001", "linear")]

@@ -87,18 +87,20 @@ def _separable(r: dict) -> bool:
     return bool(r["hi"] < 0 or r["lo"] > 0)
 
 
-def _loss_scales(results=None) -> dict[tuple[str, str], list[float]]:
-    """Each run's mean weight over its training windows (``loss_scale``), by (subset, arm), from the run files."""
+def _loss_scales(results=None) -> dict[tuple[str, str], dict[int, float]]:
+    """Each run's mean weight over its training windows (``loss_scale``), by (subset, arm) and seed,
+    from the run files."""
     from ..reporting import _grid_records
 
-    out: dict[tuple[str, str], list[float]] = {}
+    out: dict[tuple[str, str], dict[int, float]] = {}
     for spec, rec in _grid_records("schedules", results):
-        out.setdefault((spec.config.subset, spec.arm), []).append(float(rec["loss_scale"]))
+        out.setdefault((spec.config.subset, spec.arm), {})[spec.config.seed] = float(rec["loss_scale"])
     return out
 
 
 def schedules_findings(results=None) -> dict[str, str]:
     """Everything §14.2 glues about the trained schedules, with the checks of its prose."""
+    from ..constants import LATE_BY, NEAR_FAILURE
     from ..experiments import SECOND_SUBSET, SEEDS, get_grid, grid_runs, headline_arms, schedule_arms
     from ..reporting import METRICS, load_summary
     from ..results import canonical_config, run_id
@@ -131,10 +133,14 @@ def schedules_findings(results=None) -> dict[str, str]:
     check(all(cfg[a]["loss"] == "amnl" and cfg[a]["schedule"] == a and cfg[a]["w_max"] == 2.0
               for a in ("linear", "exponential", "sigmoid", "step")),
           "every tilted arm trains the AMNL loss at w_max = 2 with its own schedule")
-    scales = _loss_scales(results)  # (subset, arm) -> each seed's mean weight over its training windows
-    check(all(np.allclose(scales[(s, "constant")], scales[(s, "linear")]) for s in subsets),
+    check(NEAR_FAILURE == 30.0 and LATE_BY == 10.0,
+          "near-failure windows have a true RUL of at most 30 cycles; late is more than 10 cycles late")
+    scales = _loss_scales(results)  # (subset, arm) -> {seed: mean weight over its training windows}
+    both = {s: sorted(set(scales[(s, "constant")]) & set(scales[(s, "linear")])) for s in subsets}
+    check(all(both[s] and all(np.isclose(scales[(s, "constant")][k], scales[(s, "linear")][k]) for k in both[s])
+              for s in subsets),
           "the constant arm is scaled MSE at the linear ramp's mean weight, seed by seed")
-    check(all(max(scales[(s, "exponential")]) < min(scales[(s, "linear")]) for s in subsets),
+    check(all(max(scales[(s, "exponential")].values()) < min(scales[(s, "linear")].values()) for s in subsets),
           "the exponential's mean weight is lower than the linear ramp's")
     if meta["partial"]:
         status = (f"These results are partial: {meta['n_runs']} of the grid's {meta['n_expected']} runs, "
@@ -144,7 +150,7 @@ def schedules_findings(results=None) -> dict[str, str]:
 
     out: dict[str, str] = {"sched_n_seeds": f"{n}", "sched_status": status}
     for a in ("linear", "exponential"):
-        out[f"sched_mean_weight_{a}"] = fmt_range([w for s in subsets for w in scales[(s, a)]], 2)
+        out[f"sched_mean_weight_{a}"] = fmt_range([w for s in subsets for w in scales[(s, a)].values()], 2)
 
     # --- the 4–8 % claim: (exponential − linear) / linear, per subset and metric
     verdicts: dict[tuple[str, str], str] = {}
