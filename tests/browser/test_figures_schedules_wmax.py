@@ -202,3 +202,28 @@ def test_full_page_screenshots(open_page, path, viewport) -> None:
     shot = screenshot(page, f"{path.split('/')[-1].removesuffix('.html')}-{viewport['width']}")
     assert shot.stat().st_size > 0
     log.assert_clean()
+
+
+# --------------------------------------------------------------------------- §14.2 trained results
+
+
+def test_schedules_results_section(open_page) -> None:
+    """The trained-results part of §14.2: its prose glued (no raw roles), the forest plot numbered,
+    captioned and described, its tables whole, and the opening answer stating the trained result."""
+    page, log = open_page(CHAPTER_142, viewport=PHONE, touch=True)
+    section = page.locator("#trained-on-real-c-mapss-does-the-schedule-matter")
+    assert section.count() == 1
+    text = section.inner_text()
+    assert "{glue" not in text and "nan" not in text.split()
+    assert "4–8 %" in text and "80 % power" in text
+    fig = page.locator("#fig-14-2-forest")
+    assert fig.count() == 1
+    assert fig.locator("img").get_attribute("alt").startswith("Forest plot")
+    assert "Fig." in fig.locator("figcaption").inner_text()
+    tables = section.locator("table")
+    assert tables.count() >= 5
+    for k in range(tables.count()):  # no cell cut off: a wide table scrolls inside its own box
+        assert "..." not in tables.nth(k).inner_text()
+    answer = page.locator("p", has_text="Answer in one line.")
+    assert "Trained on FD001 and FD002" in answer.inner_text()
+    log.assert_clean()
