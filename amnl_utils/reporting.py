@@ -608,3 +608,145 @@ def mark_relative_range(ax: Any, comparisons: Any, pair: tuple[str, str], metric
         first = False
     return ax
 
+
+# --------------------------------------------------------------------------- paired run measures and w_max panels
+
+
+def run_measure_comparisons(grid: str, pairs: Sequence[tuple[str, str]],
+                            metrics: Sequence[str] = ("clipped_fraction", "best_epoch", "epochs_run"),
+                            results: str | os.PathLike | None = None) -> Any:
+    """Paired per-seed differences ``A − B`` of per-run training measures (``experiments.RUN_MEASURES``),
+    read from a grid's run files, for measures the aggregated comparisons do not hold. Columns as in
+    ``comparisons.csv`` without the bootstrap: subset, a, b, metric, n_seeds, diff, sd, lo, hi, mde,
+    b_mean, verdict (t-interval over the seeds both arms share; pairs with fewer than 2 are left out)."""
+    from . import stats as S
+    from .experiments import RUN_MEASURES, group_runs
+
+    unknown = [m for m in metrics if m not in RUN_MEASURES]
+    if unknown:
+        raise ValueError(f"not per-run measures: {unknown}; choose from {sorted(RUN_MEASURES)}")
+    groups = group_runs(_grid_records(grid, results))
+    rows = []
+    for subset in sorted({s for s, _ in groups}):
+        for a, b in pairs:
+            if (subset, a) not in groups or (subset, b) not in groups:
+                continue
+            ga, gb = groups[(subset, a)], groups[(subset, b)]
+            common = sorted(set(ga.seeds) & set(gb.seeds))
+            if len(common) < 2:
+                continue
+            ia, ib = [ga.seeds.index(s) for s in common], [gb.seeds.index(s) for s in common]
+            for metric in metrics:
+                va, vb = ga.per_seed(metric)[ia], gb.per_seed(metric)[ib]
+                if not (np.isfinite(va).all() and np.isfinite(vb).all()):
+                    continue
+                d = S.paired_difference(va, vb)
+                rows.append({"subset": subset, "a": a, "b": b, "metric": metric, "n_seeds": d["n"], "diff": d["diff"],
+                             "sd": d["sd"], "lo": d["lo"], "hi": d["hi"], "mde": d["mde"], "b_mean": float(np.mean(vb)),
+                             "verdict": S.verdict(d["lo"], d["hi"])})
+    cols = ["subset", "a", "b", "metric", "n_seeds", "diff", "sd", "lo", "hi", "mde", "b_mean", "verdict"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def _w_max_axes(n_rows: int, subsets: Sequence[str], row_height: float = 2.3):
+    import matplotlib.pyplot as plt
+
+    height = round(96 * (0.9 + row_height * n_rows)) / 96  # whole pixels at the display dpi
+    fig, axes = plt.subplots(n_rows, len(subsets), figsize=(7.0, height), sharex=True,
+                             squeeze=False)
+    for ax, subset in zip(axes[0], subsets):
+        ax.set_title(subset, fontsize=10.5)
+    return fig, axes
+
+
+def _wrap_label(name: str, unit: str) -> str:
+    """An axis label on two lines at its first comma (long metric names), unit in brackets."""
+    return name.replace(", ", ",\n", 1) + (f" ({unit})" if unit else "")
+
+
+def _w_max_ticks(ax: Any, w_max_values: Sequence[float]) -> None:
+    ax.set_xscale("log")
+    ax.set_xticks(list(w_max_values), [f"{w:g}" for w in w_max_values])
+    ax.minorticks_off()
+
+
+def plot_w_max_levels(summary: Any, metrics: Sequence[str], w_max_values: Sequence[float],
+                      subsets: Sequence[str] = ("FD001", "FD002"), log_metrics: Sequence[str] = ()):
+    """Levels against ``w_max``: one row of panels per metric, one column per subset (each its own
+    y-axis). AMNL (linear) as a green line, its mean over seeds with the t-interval; ``w_max = 1``
+    (MSE) as a grey point with a dotted grey line at its mean; the scaled-MSE controls as open blue
+    squares at their ``w_max``. ``log_metrics``: metrics drawn on a log y-axis. Returns the Figure."""
+    subsets = [s for s in subsets if s in set(summary.subset)]
+    fig, axes = _w_max_axes(len(metrics), subsets)
+    for i, metric in enumerate(metrics):
+        name, unit, _ = METRICS[metric]
+        for j, subset in enumerate(subsets):
+            ax = axes[i, j]
+            g = summary[(summary.subset == subset) & (summary.metric == metric)].set_index("arm")
+            ws = [w for w in w_max_values if f"amnl_w{w:g}" in g.index]
+            r = g.loc[[f"amnl_w{w:g}" for w in ws]]
+            ax.errorbar(ws, r["mean"], yerr=[r["mean"] - r["t_lo"], r["t_hi"] - r["mean"]], fmt="-o", ms=4, capsize=2,
+                        lw=1.4, color=COLORS["amnl"], label="AMNL (linear)")
+            if "amnl_w1" in g.index:
+                m = g.loc["amnl_w1"]
+                ax.axhline(m["mean"], color=COLORS["mse"], ls=":", lw=1.2)
+                ax.errorbar([1.0], [m["mean"]], yerr=[[m["mean"] - m["t_lo"]], [m["t_hi"] - m["mean"]]], fmt="o", ms=5,
+                            capsize=2, color=COLORS["mse"], label="MSE ($w_{\\max} = 1$)", zorder=3)
+            sc = [w for w in w_max_values if f"scaled_w{w:g}" in g.index]
+            if sc:
+                s = g.loc[[f"scaled_w{w:g}" for w in sc]]
+                ax.errorbar(np.array(sc) * 1.06, s["mean"], yerr=[s["mean"] - s["t_lo"], s["t_hi"] - s["mean"]], fmt="s",
+                            mfc="white", ms=5, capsize=2, lw=1, color=COLORS["scaled"],
+                            label="scaled MSE, same mean weight")
+            if metric in log_metrics:
+                ax.set_yscale("log")
+            _w_max_ticks(ax, w_max_values)
+            if j == 0:
+                ax.set_ylabel(_wrap_label(name, unit), fontsize=9)
+    for ax in axes[-1]:
+        ax.set_xlabel("$w_{\\max}$ (1 = MSE)")
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=3, fontsize=8.5)
+    return fig
+
+
+def plot_w_max_differences(comparisons: Any, metrics: Sequence[str], w_max_values: Sequence[float],
+                           reference: str = "amnl_w1", subsets: Sequence[str] = ("FD001", "FD002")):
+    """Paired differences against ``reference`` (default MSE) as a function of ``w_max``: one row of
+    panels per metric, one column per subset. AMNL at each ``w_max`` minus the reference (mean of the
+    per-seed differences, t-interval; filled marker: the interval excludes 0, open: it contains 0), the
+    scaled-MSE controls as blue squares, and a grey band of ± the smallest difference the grid detects
+    with 80 % power (the MDE) at each ``w_max``. Below 0: lower than the reference. Returns the Figure."""
+    subsets = [s for s in subsets if s in set(comparisons.subset)]
+    fig, axes = _w_max_axes(len(metrics), subsets)
+    ref_label = arm_label(reference).split(" (")[0]
+    for i, metric in enumerate(metrics):
+        name, unit, _ = METRICS[metric]
+        for j, subset in enumerate(subsets):
+            ax = axes[i, j]
+            c = comparisons[(comparisons.subset == subset) & (comparisons.metric == metric) & (comparisons.b == reference)]
+            c = c.set_index("a")
+            for prefix, color, marker, label, shift in (("amnl_w", COLORS["amnl"], "o", "AMNL", 1.0),
+                                                        ("scaled_w", COLORS["scaled"], "s", "scaled MSE", 1.06)):
+                ws = [w for w in w_max_values if f"{prefix}{w:g}" in c.index]
+                if not ws:
+                    continue
+                r = c.loc[[f"{prefix}{w:g}" for w in ws]]
+                if prefix == "amnl_w":
+                    ax.fill_between(ws, -r["mde"], r["mde"], color="#000000", alpha=0.07, lw=0,
+                                    label="± smallest detectable difference (80 % power)")
+                    ax.plot(ws, r["diff"], color=color, lw=1.2)
+                for w, (_, row) in zip(ws, r.iterrows()):
+                    crosses = row["lo"] <= 0 <= row["hi"]
+                    ax.errorbar([w * shift], [row["diff"]], yerr=[[row["diff"] - row["lo"]], [row["hi"] - row["diff"]]],
+                                fmt=marker, ms=5, capsize=2, lw=1.2, color=color, mfc="white" if crosses else color,
+                                label=f"{label} − {ref_label}" if w == ws[0] else None)
+            ax.axhline(0, color="black", lw=0.8)
+            _w_max_ticks(ax, w_max_values)
+            if j == 0:
+                ax.set_ylabel(_wrap_label(f"Δ {name}", unit), fontsize=9)
+    for ax in axes[-1]:
+        ax.set_xlabel("$w_{\\max}$")
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=3, fontsize=8.5)
+    return fig
