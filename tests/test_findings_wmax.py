@@ -311,10 +311,13 @@ def test_recommend_uses_only_w_max_values_with_data():
 
 @pytest.mark.parametrize("tilt,scale,reading", [
     ({("FD001", 2.0, "nf_rmse_all"): -1}, {}, "What AMNL changes comes from the tilt (1 of 12 tilt tests measurable, "
-                                               "chance alone about 0.6), the larger"),
+                                               "chance alone about 0.6); the larger mean weight alone changes nothing"),
     ({("FD001", 2.0, "nf_rmse_all"): -1, ("FD002", 2.0, "nf_rmse_all"): 1}, {},
-     "What AMNL changes comes from the tilt (2 of 12 tilt tests measurable, chance alone about 0.6), in opposite"),
-    ({("FD001", 2.0, "nf_rmse_all"): -1}, {("FD002", 5.0, "rmse"): 1}, "Both act"),
+     "The tilt tests point both ways (2 of 12 tilt tests measurable, chance alone about 0.6), so the tilt has no "
+     "consistent effect here; the larger mean weight alone changes nothing"),
+    ({("FD001", 2.0, "nf_rmse_all"): -1, ("FD002", 2.0, "nf_rmse_all"): 1}, {("FD002", 5.0, "rmse"): 1},
+     "The tilt tests point both ways"),
+    ({("FD001", 2.0, "nf_rmse_all"): -1}, {("FD002", 5.0, "rmse"): 1}, "Both act: the tilt moves the errors (1 of 12"),
     ({}, {("FD002", 5.0, "rmse"): 1}, "The tilt adds nothing measurable"),
     ({}, {}, "Neither the tilt nor the scale"),
 ])

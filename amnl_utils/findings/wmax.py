@@ -359,13 +359,14 @@ def tilt_sentences(ts: dict[str, dict[str, dict[str, int]]]) -> dict[str, str]:
     mixed = any(c["lower"] and c["higher"] for c in (t_nf, t_all))
     n_tests = t_nf["n"] + t_all["n"]
     tally = f"({tilt_any} of {n_tests} tilt tests measurable, chance alone about {0.05 * n_tests:.1f})"
-    if tilt_any and not scale_any:
-        reading = (f"What AMNL changes comes from the tilt {tally}, " + (
-            "in opposite directions depending on the subset and w_max; " if mixed else "")
-            + "the larger mean weight alone changes nothing measurable.")
+    scale_text = ("the larger mean weight alone changes nothing measurable." if not scale_any else
+                  "the larger mean weight alone (through the RUL:health balance) moves some errors too.")
+    if tilt_any and mixed:
+        reading = f"The tilt tests point both ways {tally}, so the tilt has no consistent effect here; {scale_text}"
+    elif tilt_any and not scale_any:
+        reading = f"What AMNL changes comes from the tilt {tally}; {scale_text}"
     elif tilt_any:
-        reading = (f"Both act: the tilt moves the errors {tally}, and the larger mean weight alone (through "
-                   "the RUL:health balance) moves some of them too.")
+        reading = f"Both act: the tilt moves the errors {tally}, and {scale_text}"
     elif scale_any:
         reading = "The tilt adds nothing measurable to what the larger mean weight alone does."
     else:
@@ -442,7 +443,12 @@ def wmax_findings(results=None) -> dict[str, str]:
     arm_width = float(np.median(arm_rmse.t_hi - arm_rmse.t_lo))
     check(paired_width < arm_width, "the paired intervals against MSE are narrower than the intervals of the arms")
 
-    # -- stability
+    # -- stability (the clipped-step pairs come from the run files, which may run ahead of a partial aggregate)
+    if not meta["partial"]:
+        for r in run_comps.itertuples():
+            agg = _row(comparisons, r.subset, r.a, r.b, "roughness")
+            check(agg is not None and int(agg["n_seeds"]) == int(r.n_seeds),
+                  "the clipped-step comparisons pair the same seeds as the aggregated grid")
     flags = stability_flags(summary, comparisons, run_comps, subsets, ws)
     onset_map = onsets(flags)
     verdict = ceiling_verdict(onset_map, ws)

@@ -227,3 +227,37 @@ def test_schedules_results_section(open_page) -> None:
     answer = page.locator("p", has_text="Answer in one line.")
     assert "Trained on FD001 and FD002" in answer.inner_text()
     log.assert_clean()
+
+
+# --------------------------------------------------------------------------- §14.3 trained results
+
+WMAX_FIGURES = ("fig-14-3-accuracy", "fig-14-3-near-failure", "fig-14-3-paired", "fig-14-3-stability", "fig-14-3-tilt")
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_wmax_results_section(open_page, viewport) -> None:
+    """The trained-results part of §14.3: its prose glued (no raw roles, no NaN), the verdict and the
+    recommendation stated, five numbered figures with caption and alt text, its tables whole, and the
+    opening answer and the takeaway stating the trained result."""
+    page, log = open_page(CHAPTER_143, viewport=viewport, touch=viewport is PHONE)
+    section = page.locator("#trained-on-real-c-mapss-where-does-training-suffer")
+    assert section.count() == 1
+    text = section.inner_text()
+    assert "{glue" not in text and "nan" not in text.split()
+    assert "Verdict on" in text and "Recommendation." in text and "80\u00a0% power" in text
+    for name in WMAX_FIGURES:
+        fig = page.locator(f"#{name}")
+        assert fig.count() == 1, name
+        assert len(fig.locator("img").get_attribute("alt")) > 100, name
+        assert "Fig." in fig.locator("figcaption").inner_text(), name
+        box = fig.locator("img").bounding_box()
+        assert box["width"] <= viewport["width"], name  # never wider than the window
+    tables = section.locator("table")
+    assert tables.count() >= 4
+    for k in range(tables.count()):  # no cell cut off: a wide table scrolls inside its own box
+        assert "..." not in tables.nth(k).inner_text()
+    answer = page.locator("p", has_text="Answer in one line.")
+    assert "Trained on FD001 and FD002" in answer.inner_text()
+    takeaway = page.locator(".admonition", has_text="Takeaway")
+    assert "Trained on FD001 and FD002" in takeaway.inner_text()
+    log.assert_clean()
