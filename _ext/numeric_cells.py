@@ -7,7 +7,8 @@ tables (``table.dataframe``), Markdown tables and glued tables alike.
 
 A number here: an optional sign, digits with an optional thousands separator, decimals and
 exponent, then an optional unit-like suffix (%, ×, pp), an optional ``± number`` and an optional
-interval ``[a, b]`` / ``(a, b)`` ("7.37 ± 1.25 [6.60, 8.11]"); or such an interval alone; or a
+interval ``[a, b]`` / ``(a, b)`` ("7.37 ± 1.25 [6.60, 8.11]"), a count may carry its denominator
+("3.2 ± 4.2 of 25"); or such an interval alone; or a
 placeholder a numeric column uses for "no value" (NaN, nan, inf, a dash).
 """
 
@@ -24,7 +25,7 @@ _NUM = r"[+\-\u2212\u2013]?(?:\d{1,3}(?:[,\u2009\u202f]\d{3})+|\d+)?(?:\.\d+)?(?
 _SUFFIX = r"(?:\s?(?:%|\u00d7|x|pp))?"
 _INTERVAL = rf"[\[(]\s*{_NUM}{_SUFFIX}\s*,\s*{_NUM}{_SUFFIX}\s*[\])]"
 NUMERIC = re.compile(
-    rf"{_NUM}{_SUFFIX}(?:\s*(?:\u00b1|\+/-)\s*{_NUM}{_SUFFIX})?(?:\s*{_INTERVAL})?"
+    rf"{_NUM}{_SUFFIX}(?:\s*(?:\u00b1|\+/-)\s*{_NUM}{_SUFFIX})?(?:\s+of\s+{_NUM})?(?:\s*{_INTERVAL})?"
     rf"|{_INTERVAL}"
 )
 #: What a numeric column shows for "no value".

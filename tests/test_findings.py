@@ -108,3 +108,12 @@ def test_a_broken_headline_claim_is_reported_with_its_sentence(monkeypatch):
 def test_model_facts_are_counted_from_the_modules():
     out = F.model_findings()
     assert out["paper_params_m"] == "3.5" and out["compact_params"] == "44,116"
+
+
+@pytest.mark.skipif(not all((default_root() / g / "summary.json").is_file() for g in ("headline", "schedules", "wmax")),
+                    reason="the three final grids are not all aggregated yet")
+def test_the_introduction_states_each_sections_finding():
+    out = F.book_findings()
+    assert set(out) == {"intro_headline", "intro_schedules", "intro_wmax"}
+    assert out["intro_headline"].startswith("AMNL at w_max = 2 shows ")
+    assert all(v and "{" not in v for v in out.values())  # plain text: the links live in intro.md

@@ -43,6 +43,7 @@ def check_first_step(l_rul: float, ce: float, g_rul: float, g_ce: float, l_rul_c
         "step_l_rul_cycles": f"{l_rul_cycles:,.0f} cycles²",
         "step_balance": f"{g_rul / g_ce:.0f}",
         "train_balance": tuning_a_findings()["a_balance_u31"],
+        "a_balance_u125": tuning_a_findings()["a_balance_u125"],
     }
 
 
@@ -167,8 +168,8 @@ def headline_findings(results=None) -> dict[str, str]:
         "h_mse_rmse_ens": " / ".join(f"{mse_ens[s]:.2f}" for s in SUBSETS),
         "h_amnl_rmse": " / ".join(f"{mean.loc[(s, 'amnl'), 'rmse']:.2f}" for s in SUBSETS),
         "h_reimpl_rmse": " / ".join(f"{reimpl[s]:.1f}" for s in SUBSETS),
-        "h_target_met": f"{len(met)} of 4" + (f" ({and_list(met)})" if met and len(met) < 4 else ""),
-        "h_target_met_ens": f"{len(met_ens)} of 4" + (f" ({and_list(met_ens)})" if met_ens and len(met_ens) < 4 else ""),
+        "h_target_met": f"{len(met)} of 4 subsets" + (f" ({and_list(met)})" if met and len(met) < 4 else ""),
+        "h_target_met_ens": f"{len(met_ens)} of 4 subsets" + (f" ({and_list(met_ens)})" if met_ens and len(met_ens) < 4 else ""),
         "h_reimpl_gap": " / ".join(f"{mse_rmse[s] - reimpl[s]:+.1f}" for s in SUBSETS),
         "h_ens_gain": fmt_range([mse_rmse[s] - mse_ens[s] for s in SUBSETS], 2, "cycles"),
     }

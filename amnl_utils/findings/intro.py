@@ -10,13 +10,18 @@ def book_findings(results=None) -> dict[str, str]:
     """``intro_headline``, ``intro_schedules`` and ``intro_wmax``: the book's findings, from
     :func:`~amnl_utils.findings.headline_findings` and the §14.2 / §14.3 findings."""
     from .headline import headline_findings
+    from .schedules import schedules_findings
+    from .wmax import wmax_findings
 
     h = headline_findings(results)
     out = {
         "intro_headline": (
-            f"on all four subsets, {h['h_n_seeds']} seeds per arm, AMNL at w_max = 2 shows {h['h_amnl_mse']}. "
+            f"AMNL at w_max = 2 shows {h['h_amnl_mse']} (RMSE, NASA score, near-failure RMSE and late "
+            f"predictions on the four subsets, {h['h_n_seeds']} seeds per arm). "
             f"The grid would have detected RMSE differences of {h['h_rel_mde_rmse']}, and its intervals still "
             f"allow near-failure effects of {h['h_bounds_nf_rmse_all']}."
         ),
+        "intro_schedules": schedules_findings(results)["sched_answer"],
+        "intro_wmax": wmax_findings(results)["wmax_answer"],
     }
     return out
