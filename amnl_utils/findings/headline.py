@@ -97,14 +97,8 @@ def pair_sentence(comparisons: Any, a: str, b: str, metrics: Sequence[str] = ERR
     sep = separable_cells(comparisons, a, b, metrics)
     if sep.empty:
         return f"no measurable difference in any of the {len(c)} subset × metric cells"
-    parts = []
-    for verdict in ("lower", "higher"):
-        rows = sep[sep.verdict == verdict]
-        if not rows.empty:
-            cells = [f"{metric_words(r['metric'])} on {r['subset']}, {_cell(r)}" for _, r in rows.iterrows()]
-            parts.append(f"measurably {verdict} in " + "; ".join(cells))
-    rest = len(c) - len(sep)
-    return " and ".join(parts) + f", with no measurable difference in the other {rest} of {len(c)} cells"
+    cells = [f"{r['verdict']} {metric_words(r['metric'])} on {r['subset']}, {_cell(r)}" for _, r in sep.iterrows()]
+    return f"a measurable difference in {len(sep)} of {len(c)} subset × metric cells: " + "; ".join(cells)
 
 
 # --------------------------------------------------------------------------- the headline
@@ -139,6 +133,20 @@ def headline_findings(results=None) -> dict[str, str]:
     out["h_amnl_mse"] = pair_sentence(comparisons, "amnl", "mse")
     out["h_scaled_mse"] = pair_sentence(comparisons, "scaled_mse", "mse")
     out["h_amnl_scaled"] = pair_sentence(comparisons, "amnl", "scaled_mse")
+    tested = comparisons[comparisons.metric.isin(ERROR_METRICS)
+                         & np.array([(a, b) in PAIRS for a, b in zip(comparisons.a, comparisons.b)])]
+    n_sep = int((tested.verdict != "no measurable difference").sum())
+    chance = 0.05 * len(tested)
+    if n_sep == 0:
+        out["h_chance"] = f"None of the {len(tested)} intervals of the three pairs excludes 0"
+    elif n_sep <= chance:
+        out["h_chance"] = (
+            f"Of all {len(tested)} intervals of the three pairs, {n_sep} exclude{'s' if n_sep == 1 else ''} 0; at the "
+            f"95 % level about {chance:.1f} would by chance alone if no loss made any difference, so "
+            f"{'this cell is' if n_sep == 1 else 'these cells are'} no evidence of an effect")
+    else:
+        out["h_chance"] = (f"Of all {len(tested)} intervals of the three pairs, {n_sep} exclude 0, more than the "
+                           f"about {chance:.1f} that chance alone would give at the 95 % level")
     out["h_answer"] = (
         f"Trained with {n_seeds} seeds per arm under a protocol that selects on validation engines and "
         f"reads the test set once, AMNL against plain MSE shows {out['h_amnl_mse']}; against MSE scaled "
