@@ -796,14 +796,21 @@ def rerun(result_file: Path | str, out_dir: Path | str, data_dir: str | None = N
 
 
 def verify(name: str, sample: int = 3, results: Path | str | None = None, seed: int = 0,
-           data_dir: str | None = None, record: bool = False) -> list[dict[str, Any]]:
+           data_dir: str | None = None, record: bool = False, this_cpu: bool = False) -> list[dict[str, Any]]:
     """Re-run ``sample`` committed runs of a grid (drawn with ``seed``) into a temporary folder and
     compare each with its file. Returns one dict per run (see :func:`rerun`); with ``record``, also
-    writes them, with the date and machine, to ``<results>/<grid>/verify.json``."""
+    writes them, with the date and machine, to ``<results>/<grid>/verify.json``.
+
+    ``this_cpu`` draws only from the runs made on this processor, the only ones that can re-create
+    bit for bit here (a grid may have been run on more than one machine)."""
     root = R.resolve_root(results)
     specs = grid_status(name, root)["fresh"]
+    if this_cpu:
+        here = cpu_fingerprint()
+        specs = [s for s in specs if R.load_record(s.path(root)).get("cpu") == here]
     if not specs:
-        raise RuntimeError(f"grid {name} has no fresh runs under {root} to verify")
+        where = " made on this processor" if this_cpu else ""
+        raise RuntimeError(f"grid {name} has no fresh runs{where} under {root} to verify")
     rng = np.random.default_rng(seed)
     chosen = [specs[i] for i in sorted(rng.choice(len(specs), size=min(sample, len(specs)), replace=False))]
     out = []
@@ -817,6 +824,7 @@ def verify(name: str, sample: int = 3, results: Path | str | None = None, seed: 
 
         R.write_json_atomic(root / name / "verify.json", {
             "grid": name, "sample": len(out), "of": len(specs), "seed": seed, "checked_at": _now(),
+            "this_cpu_only": this_cpu,
             "cpu_capability": torch.backends.cpu.get_cpu_capability(), "cpu": cpu_fingerprint(),
             "platform": platform.platform(terse=True),
             "all_identical": all(r["identical"] for r in out), "runs": out})
@@ -850,6 +858,8 @@ def main(argv: list[str] | None = None) -> int:
     p_rerun.add_argument("--out", required=True, help="folder for the re-created file")
     p_verify.add_argument("--sample", type=int, default=3)
     p_verify.add_argument("--record", action="store_true", help="write the outcome to <results>/<grid>/verify.json")
+    p_verify.add_argument("--this-cpu", action="store_true",
+                          help="sample only runs made on this processor (the ones that can match bit for bit)")
     p_one.add_argument("--config", required=True)
     p_one.add_argument("--out", required=True)
     p_one.add_argument("--commit", required=True)
@@ -881,7 +891,8 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(rerun(args.result_file, args.out, data_dir=args.data_dir), indent=1))
         return 0
     if args.cmd == "verify":
-        rows = verify(args.grid, args.sample, args.results, data_dir=args.data_dir, record=args.record)
+        rows = verify(args.grid, args.sample, args.results, data_dir=args.data_dir, record=args.record,
+                      this_cpu=args.this_cpu)
         for r in rows:
             tag = "identical" if r["identical"] else f"DIFFERS (max |Δ pred| {r['max_abs_pred_diff']:.4g} cycles)"
             if r["same_cpu"] is not True:

@@ -220,13 +220,34 @@ def test_a_committed_run_recreates_bit_for_bit(tmp_path, cmapss_dir):
     path = spec.path(COMMITTED)
     original = R.load_record(path)
 
-    here = E.cpu_fingerprint()
-    if original.get("cpu") != here:
-        pytest.skip(f"made on {original.get('cpu')}, this machine is {here}: float kernels differ between "
-                    "processors, so bit identity holds on the same processor only")
     out = E.rerun(path, tmp_path, data_dir=str(cmapss_dir))
-    assert out["same_cpu"] is True
-    assert out["identical"] and out["max_abs_pred_diff"] == 0.0 and not out["stale"]
+    assert not out["stale"]
+    if original.get("cpu") == E.cpu_fingerprint():
+        assert out["same_cpu"] is True
+        assert out["identical"] and out["max_abs_pred_diff"] == 0.0
+    else:
+        # Float kernels differ between processors, so bit identity holds on the same one only. Over
+        # the smoke run's six steps the drift stays in the last bits: 1e-4 cycles (the stored
+        # rounding) between the AMD EPYC that made the file and an Intel Xeon. Far more means a
+        # real change, not the processor.
+        assert out["same_cpu"] is False
+        assert out["max_abs_pred_diff"] <= 0.01
+
+
+def test_verify_this_cpu_samples_only_runs_made_here(tmp_path, cmapss_dir, monkeypatch):
+    monkeypatch.setenv("CMAPSS_DIR", str(cmapss_dir))
+    E.run_grid("smoke", tmp_path, progress=False, isolate=False)
+    elsewhere = E.grid_runs("smoke")[0].path(tmp_path)  # pretend one run came from another machine
+    rec = json.loads(elsewhere.read_text())
+    rec["cpu"] = {**rec["cpu"], "model_name": "another processor"}
+    elsewhere.write_text(json.dumps(rec))
+    rows = E.verify("smoke", sample=3, results=tmp_path, data_dir=str(cmapss_dir), this_cpu=True)
+    assert len(rows) == 2 and all(r["identical"] and r["same_cpu"] for r in rows)
+    assert str(elsewhere.relative_to(tmp_path)) not in {r["run"] for r in rows}
+    for spec in E.grid_runs("smoke")[1:]:
+        spec.path(tmp_path).unlink()
+    with pytest.raises(RuntimeError, match="made on this processor"):
+        E.verify("smoke", sample=1, results=tmp_path, data_dir=str(cmapss_dir), this_cpu=True)
 
 
 def test_verify_reruns_a_sample_and_records_it(tmp_path, cmapss_dir, monkeypatch):

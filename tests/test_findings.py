@@ -14,6 +14,27 @@ def test_tuning_log_claims_hold_on_the_committed_results():
     for key in ("a_w30_gap", "a_unit_gain", "b_clip_cost_fd001", "c_cycle_fd003", "verify_sentence"):
         assert out[key]
     assert float(out["a_unit_gain"]) > 0 and float(out["a_balance_u125"]) < 0.1
+    assert "bit for bit" in out["verify_sentence"] and "runs of the final grids" in out["machines_sentence"]
+
+
+def test_a_verify_record_that_failed_or_crossed_processors_is_refused(tmp_path, monkeypatch):
+    import json
+    import shutil
+
+    from amnl_utils.results import resolve_root
+
+    root = resolve_root(None)
+    shutil.copytree(root, tmp_path / "results")
+    verify = tmp_path / "results" / "headline" / "verify.json"
+    rec = json.loads(verify.read_text())
+    rec["runs"][0]["same_cpu"] = False
+    verify.write_text(json.dumps(rec))
+    with pytest.raises(F.FindingError, match="re-made on the processor that made them"):
+        F.provenance_findings(tmp_path / "results")
+    rec["runs"][0]["same_cpu"], rec["all_identical"] = True, False
+    verify.write_text(json.dumps(rec))
+    with pytest.raises(F.FindingError, match="every re-run of the headline sample was identical"):
+        F.provenance_findings(tmp_path / "results")
 
 
 def test_a_broken_claim_is_reported_with_its_sentence(monkeypatch):

@@ -1,4 +1,5 @@
-"""The Methods page: the recipe's tuning log (stages A-C) and the verify check, with their claims."""
+"""The Methods page: the recipe's tuning log (stages A-C), the processors that made the final grids
+and the verify checks, with their claims."""
 
 from __future__ import annotations
 
@@ -127,21 +128,57 @@ def tuning_c_findings(results=None) -> dict[str, str]:
 
 
 def methods_findings(results=None) -> dict[str, str]:
-    """Everything the Methods page glues: the recipe's windows, the tuning log, the verify check."""
-    import json
-
+    """Everything the Methods page glues: the recipe's windows, the tuning log, the processors and
+    the verify checks."""
     from ..experiments import RECIPE
-    from ..results import resolve_root
 
     out = {"windows_by_subset": " / ".join(f"{RECIPE[s]['window']}" for s in RECIPE) + " (FD001 / FD002 / FD003 / FD004)"}
     out |= tuning_a_findings(results) | tuning_b_findings(results) | tuning_c_findings(results)
-    path = resolve_root(results) / "headline" / "verify.json"
-    if path.is_file():
+    out |= provenance_findings(results)
+    return out
+
+
+def _processor(cpu: dict) -> str:
+    """A processor's model name as prose ("Intel(R) Xeon(R) Processor" -> "Intel Xeon")."""
+    name = cpu["model_name"].replace("(R)", "").replace("(TM)", "").replace(" Processor", "")
+    return " ".join(name.split())
+
+
+#: The grids whose runs the book's conclusions rest on.
+FINAL_GRIDS: tuple[str, ...] = ("headline", "schedules", "wmax")
+
+
+def provenance_findings(results=None) -> dict[str, str]:
+    """Which processors made the final grids' runs, and what ``verify`` found on each.
+
+    A run re-creates bit for bit only on the processor that made it, so each verify record must
+    have re-made its runs on their own processor and found every one identical."""
+    import json
+    from collections import Counter
+
+    from ..experiments import grid_runs
+    from ..results import load_record, resolve_root
+
+    root = resolve_root(results)
+    paths = {spec.path(root) for g in FINAL_GRIDS for spec in grid_runs(g)}
+    cpus = Counter(_processor(load_record(p)["cpu"]) for p in paths if p.is_file())
+    check(sum(cpus.values()) == len(paths), "every run of the final grids has its result file")
+    parts = [f"{n} on an {name}" for name, n in cpus.most_common()]
+    machines = "one machine" if len(cpus) == 1 else f"{len(cpus)} machines"
+    out = {"machines_sentence": f"The {len(paths)} runs of the final grids were made on {machines}: "
+                                f"{', '.join(parts)}."}
+    checked = []
+    for g in FINAL_GRIDS:
+        path = root / g / "verify.json"
+        if not path.is_file():
+            continue
         v = json.loads(path.read_text())
-        check(v["all_identical"], "every re-run of the headline sample was identical")
-        check(all(r.get("same_cpu") is True for r in v["runs"]), "the verified runs were re-made on the processor that made them")
-        out["verify_sentence"] = (f"`verify` re-ran {v['sample']} of the {v['of']} headline runs, drawn at random, on "
-                                  f"{v['checked_at'][:10]} on that machine: all {v['sample']} matched their files bit for bit.")
-    else:
-        out["verify_sentence"] = "the headline grid has not been verified yet."
+        check(v["all_identical"], f"every re-run of the {g} sample was identical")
+        check(all(r.get("same_cpu") is True for r in v["runs"]), f"the verified {g} runs were re-made on the processor that made them")
+        drawn = "drawn at random from those made on that processor" if v.get("this_cpu_only") else "drawn at random"
+        checked.append(f"{v['sample']} of the {g} runs ({drawn}) on {v['checked_at'][:10]} on an "
+                       f"{_processor(v['cpu'])}")
+    check(bool(checked), "at least one final grid has been verified")
+    out["verify_sentence"] = (f"`verify` re-ran {'; '.join(checked)}: every one matched its file bit for bit "
+                              "(predictions, curves and test metrics).")
     return out
