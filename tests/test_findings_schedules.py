@@ -51,15 +51,16 @@ def hand_made_scales(monkeypatch):
 
 def _write_grid(root, shift: dict[str, float], sd: float = 0.1, n: int = 10, partial: bool = False):
     """An aggregated ``schedules`` grid under ``root`` in which arm ``a``'s every error metric is
-    ``shift[a]`` (a fraction) above the linear ramp's, with per-seed differences of SD ``sd`` × the mean."""
+    ``shift[a]`` (a fraction) above the linear ramp's (``shift[(subset, a)]`` on that subset only), with
+    per-seed differences of SD ``sd`` × the mean."""
     from amnl_utils import stats
 
     base = {"rmse": 13.0, "nasa": 250.0, "nf_rmse": 6.0, "nf_rmse_all": 5.5, "late_count": 3.0,
             "late_count_all": 20.0, "health_acc": 0.9, "roughness": 0.5}
-    level = lambda arm, m: base[m] * (1 + shift.get(arm, 0.0))  # noqa: E731
+    level = lambda arm, m, s: base[m] * (1 + shift.get((s, arm), shift.get(arm, 0.0)))  # noqa: E731
     arms = list(E.schedule_arms())
-    summary = [{"subset": s, "arm": a, "metric": m, "n_seeds": n, "mean": level(a, m), "sd": 0.5,
-                "t_lo": level(a, m) - 0.3, "t_hi": level(a, m) + 0.3,
+    summary = [{"subset": s, "arm": a, "metric": m, "n_seeds": n, "mean": level(a, m, s), "sd": 0.5,
+                "t_lo": level(a, m, s) - 0.3, "t_hi": level(a, m, s) + 0.3,
                 "of": 25.0 if m.startswith("late") else float("nan"), "partial": partial}
                for s in SUBSETS for a in arms for m in base]
     comps = []
@@ -67,8 +68,8 @@ def _write_grid(root, shift: dict[str, float], sd: float = 0.1, n: int = 10, par
     for s in SUBSETS:
         for a, b in E.get_grid("schedules").pairs:
             for m in base:
-                bm = level(b, m)
-                diff, half = level(a, m) - bm, t * sd * bm / math.sqrt(n)
+                bm = level(b, m, s)
+                diff, half = level(a, m, s) - bm, t * sd * bm / math.sqrt(n)
                 lo, hi = diff - half, diff + half
                 comps.append({"subset": s, "a": a, "b": b, "metric": m, "n_seeds": n, "diff": diff, "sd": sd * bm,
                               "lo": lo, "hi": hi, "mde": stats.mde(sd * bm, n), "b_mean": bm,
@@ -116,6 +117,20 @@ def test_a_claimed_gap_is_found_and_named(tmp_path, hand_made_scales):
     assert "by chance alone" in out["vs_linear_sentence"]
     assert out["vs_linear_count"] == "16 of 32"
     assert "linear, 8 better" in out["vs_mse_sentence"]
+    assert out["sched_chance"] == ""  # the step is lower on both subsets: not read as chance
+
+
+def test_a_few_differences_on_one_subset_are_read_as_chance(tmp_path, hand_made_scales):
+    # the step lower on FD001 only: 4 of 32 intervals exclude 0 (chance alone: 1.6, and 4 or more
+    # happen with probability 0.07), none on both subsets
+    out = F.schedules_findings(_write_grid(tmp_path, {("FD001", "step"): -0.03}, sd=0.02))
+    assert out["vs_linear_count"] == "4 of 32"
+    assert "the step schedule gives a measurably lower test RMSE than the linear ramp (by 3.0 %)" in out["sched_answer"]
+    assert "4 exclude 0, about as many as chance alone gives (1.6)" in out["sched_answer"]
+    assert "no evidence that the shape of the decay matters" in out["sched_answer"]
+    # on both subsets it is a finding, not chance
+    both = F.schedules_findings(_write_grid(tmp_path / "both", {"step": -0.03}, sd=0.02))
+    assert both["sched_chance"] == "" and "chance alone" not in both["sched_answer"]
 
 
 def test_a_larger_gap_than_claimed(tmp_path, hand_made_scales):
