@@ -148,7 +148,10 @@ def load_curves(grid: str, results: str | os.PathLike | None = None) -> Any:
 
 
 def _fmt(x: float, d: int) -> str:
-    return "n/a" if x is None or not np.isfinite(x) else f"{x:,.{d}f}"
+    if x is None or not np.isfinite(x):
+        return "n/a"
+    out = f"{x:,.{d}f}"
+    return out[1:] if out.startswith("-") and not out.strip("-0.,") else out  # "-0.0" reads as 0.0
 
 
 def _order(index: Sequence[tuple[str, str]], subsets: Sequence[str], arms: Sequence[str]) -> list[tuple[str, str]]:

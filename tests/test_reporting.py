@@ -160,3 +160,10 @@ def test_counts_carry_their_denominator(grid):
     n_last = int((np.arange(0, 40, 2.0) <= 30).sum())
     assert t.loc[("FD001", "MSE"), "late > 10 cycles, last windows"].endswith(f" of {n_last}")
     assert t.loc[("FD001", "MSE"), "late > 10 cycles, all windows"].endswith(" of 6")
+
+
+def test_a_bound_that_rounds_to_zero_has_no_sign():
+    from amnl_utils.reporting import _fmt
+
+    assert [_fmt(x, 1) for x in (-0.04, -0.0, 0.04, -0.06, -1234.56)] == ["0.0", "0.0", "0.0", "-0.1", "-1,234.6"]
+    assert _fmt(float("nan"), 2) == "n/a"
