@@ -153,6 +153,28 @@ def test_wmax_findings_end_to_end_on_a_hand_made_grid(tmp_path):
     assert out["wmax_rmse_cost_where"] == "at 8 and 12 on FD001 and at 8 and 12 on FD002"
     assert out["wmax_flagged"] == "0 of 24" and out["wmax_flag_chance"] == "0.6"  # no run files: no clip test
     assert out["wmax_answer"].startswith("Trained on FD001 and FD002 (10 seeds per arm), training does not destabilise")
+    assert out["wmax_answer"].endswith("larger values raise the overall test RMSE measurably "
+                                       "(at 8 and 12 on FD001 and at 8 and 12 on FD002).")
+    # paired intervals 0.20 wide, the arms' 2.00: pairing removes most of the seed noise
+    assert out["wmax_pairing_sentence"].startswith("The paired differences remove what the two runs of one seed share: "
+                                                   "their median interval spans 0.20 cycles, narrower than one arm's "
+                                                   "own, where two independent runs would give 2.83.")
+
+
+def _with_arm_width(summ, width):
+    rmse = summ.metric == "rmse"
+    return summ.assign(t_lo=summ.t_lo.where(~rmse, 13.0 - width / 2), t_hi=summ.t_hi.where(~rmse, 13.0 + width / 2))
+
+
+def test_pairing_that_helps_little_is_said_and_pairing_that_hurts_is_refused(tmp_path):
+    # arms 0.18 wide: independent runs would give 0.25, the paired 0.20 are wider than one arm
+    out = F.wmax_findings(write_grid(tmp_path / "a", comparisons(), _with_arm_width(summary(), 0.18)))
+    assert out["wmax_pairing_sentence"].startswith("The paired differences remove only part of that: their median "
+                                                   "interval spans 0.20 cycles, against 0.25 for two independent runs "
+                                                   "(21 % narrower)")
+    # arms 0.10 wide: independent runs would give 0.14, narrower than the paired 0.20
+    with pytest.raises(F.FindingError, match="narrower than those of independent runs"):
+        F.wmax_findings(write_grid(tmp_path / "b", comparisons(), _with_arm_width(summary(), 0.10)))
 
 
 def test_broken_claims_on_a_hand_made_grid_name_their_sentences(tmp_path):
