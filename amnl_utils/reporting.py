@@ -330,7 +330,9 @@ def anchors_table(summary: Any, arms: Sequence[str] = ("mse", "amnl")) -> Any:
             continue
         n = int(summary[summary.arm == arm]["n_seeds"].min())
         rows[f"this book: {arm_label(arm)}"] = {
-            s: (f"{g.loc[(s, 'rmse'), 'mean']:.2f} ± {g.loc[(s, 'rmse'), 'sd']:.2f} / {g.loc[(s, 'nasa'), 'mean']:,.0f}"
+            # no-break spaces: "13.03 ± 0.51" never wraps inside itself, only at the "/"
+            s: (f"{g.loc[(s, 'rmse'), 'mean']:.2f}\u00a0±\u00a0{g.loc[(s, 'rmse'), 'sd']:.2f} / "
+                f"{g.loc[(s, 'nasa'), 'mean']:,.0f}"
                 if (s, "rmse") in g.index else "–") for s in SUBSETS
         } | {"how": f"compact model, mean ± sd over {n} seeds; validation engines select, test read once"}
         rows[f"this book: {arm_label(arm)}, seed ensemble"] = {

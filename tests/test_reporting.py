@@ -59,6 +59,9 @@ def test_tables_build_and_keep_the_numbers(grid):
     assert s.loc[("FD001", "MSE"), "diverged runs"] == "0 of 4"
     a = REP.anchors_table(summary)
     assert "this book: AMNL, seed ensemble" in a.index and a.loc["DCNN", "FD001"] == "12.61 / 273.7"
+    g = summary[(summary.subset == "FD001") & (summary.arm == "amnl")].set_index("metric")
+    assert a.loc["this book: AMNL", "FD001"] == (f"{g.loc['rmse', 'mean']:.2f}\u00a0±\u00a0{g.loc['rmse', 'sd']:.2f} / "
+                                                f"{g.loc['nasa', 'mean']:,.0f}")  # wraps only at the "/"
 
 
 def test_predictions_and_bias_table(grid):
