@@ -488,6 +488,7 @@ def wmax_findings(results=None) -> dict[str, str]:
                            "will change when the rest land."),
         "wmax_nf_gain_where": _where(side(NF, True), subsets),
         "wmax_nf_last_gain_where": _where(side("nf_rmse", True), subsets),
+        "wmax_nf_cost_where": _where(side(NF, False), subsets),
         "wmax_rmse_cost_where": _where(side("rmse", False), subsets),
         "wmax_rmse_gain_where": _where(side("rmse", True), subsets),
         "wmax_nasa_cost_where": _where(side("nasa", False), subsets),
