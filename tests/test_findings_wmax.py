@@ -169,9 +169,9 @@ def _with_arm_width(summ, width):
 def test_pairing_that_helps_little_is_said_and_pairing_that_hurts_is_refused(tmp_path):
     # arms 0.18 wide: independent runs would give 0.25, the paired 0.20 are wider than one arm
     out = F.wmax_findings(write_grid(tmp_path / "a", comparisons(), _with_arm_width(summary(), 0.18)))
-    assert out["wmax_pairing_sentence"].startswith("The paired differences remove only part of that: their median "
-                                                   "interval spans 0.20 cycles, against 0.25 for two independent runs "
-                                                   "(21 % narrower)")
+    assert out["wmax_pairing_sentence"].startswith("Pairing by seed helps less than one might hope: the paired "
+                                                   "differences' median interval spans 0.20 cycles, against 0.25 for "
+                                                   "two independent runs (21 % narrower), wider than one arm's own.")
     # arms 0.10 wide: independent runs would give 0.14, narrower than the paired 0.20
     with pytest.raises(F.FindingError, match="narrower than those of independent runs"):
         F.wmax_findings(write_grid(tmp_path / "b", comparisons(), _with_arm_width(summary(), 0.10)))

@@ -453,11 +453,11 @@ def wmax_findings(results=None) -> dict[str, str]:
                    f"{paired_width:.2f} cycles, narrower than one arm's own, where two independent runs would give "
                    f"{unpaired_width:.2f}.")
     else:
-        pairing = (f"The paired differences remove only part of that: their median interval spans {paired_width:.2f} "
-                   f"cycles, against {unpaired_width:.2f} for two independent runs ({100 * gain:.0f} % narrower) and "
-                   f"about as wide as one arm's own. Two runs of one seed share their initial weights, validation "
-                   f"engines and batch order, but a different loss soon sends them on different paths, so the "
-                   f"intervals rest on the number of seeds more than on the pairing.")
+        pairing = (f"Pairing by seed helps less than one might hope: the paired differences' median interval spans "
+                   f"{paired_width:.2f} cycles, against {unpaired_width:.2f} for two independent runs "
+                   f"({100 * gain:.0f} % narrower), wider than one arm's own. Two runs of one seed share their "
+                   f"initial weights, validation engines and batch order, yet their errors move together only "
+                   f"weakly, so the intervals rest on the number of seeds more than on the pairing.")
 
     # -- stability (the clipped-step pairs come from the run files, which may run ahead of a partial aggregate)
     if not meta["partial"]:
