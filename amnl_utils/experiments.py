@@ -7,7 +7,7 @@ repository's ``results/``)::
     python -m amnl_utils.experiments status    --grid headline
     python -m amnl_utils.experiments run       --grid headline --jobs 2 [--aggregate]
     python -m amnl_utils.experiments aggregate --grid headline [--partial]
-    python -m amnl_utils.experiments rerun     results/runs/FD001/mse_s0_<id>.json --out /tmp/check
+    python -m amnl_utils.experiments rerun     results/runs/FD001/mse_s0_<id>.json --out "$(mktemp -d)"
     python -m amnl_utils.experiments verify    --grid headline --sample 3
 
 ``run`` is resumable: a run whose file exists and was made by the current training code is

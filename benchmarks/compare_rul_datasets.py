@@ -26,12 +26,12 @@ a dependency of the book, so this lives in ``benchmarks/`` (which pytest does no
 Run it in its own virtual environment, outside the repository; torch goes in first, pinned, so
 that pip never pulls a multi-GB CUDA build::
 
-    python3 -m venv /tmp/rulds-venv
-    /tmp/rulds-venv/bin/pip install torch==2.13.0          # a CPU wheel on a machine without CUDA
-    /tmp/rulds-venv/bin/pip install rul-datasets==0.18.0   # keeps the torch above
-    /tmp/rulds-venv/bin/pip install requests               # imported by rul_datasets.utils, not declared
-    /tmp/rulds-venv/bin/pip install -e . --no-deps         # amnl_utils (numpy already there)
-    CMAPSS_DIR=/path/to/cmapss /tmp/rulds-venv/bin/python benchmarks/compare_rul_datasets.py
+    python3 -m venv ../rulds-venv
+    ../rulds-venv/bin/pip install torch==2.13.0          # a CPU wheel on a machine without CUDA
+    ../rulds-venv/bin/pip install rul-datasets==0.18.0   # keeps the torch above
+    ../rulds-venv/bin/pip install requests               # imported by rul_datasets.utils, not declared
+    ../rulds-venv/bin/pip install -e . --no-deps         # amnl_utils (numpy already there)
+    CMAPSS_DIR=/path/to/cmapss ../rulds-venv/bin/python benchmarks/compare_rul_datasets.py
 
 rul-datasets would download C-MAPSS from its own mirror; instead the script copies the twelve
 NASA files from ``$CMAPSS_DIR`` (read only) into a temporary data root laid out as it expects
