@@ -36,7 +36,7 @@ test: book
 # aggregated into results/<grid>/ when it completes. Hours on 2 CPU cores; see the Methods page.
 GRIDS ?= headline schedules wmax
 experiments: $(STAMP)
-	for g in $(GRIDS); do $(BIN)/python -m amnl_utils.experiments run --grid $$g --jobs 2 --aggregate || exit 1; done
+	for g in $(GRIDS); do $(BIN)/python -m amnl_utils.engine run --grid $$g --jobs 2 --aggregate || exit 1; done
 
 clean:
 	rm -rf _build

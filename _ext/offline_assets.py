@@ -6,7 +6,7 @@ package.json / package-lock.json) and copies it into ``<outdir>/_vendor/mathjax`
 finishes. It is kept out of the source ``_static/`` on purpose: Jupyter Book adds every script it
 finds there to every page. It also switches off myst-nb's ipywidgets loader (require.js and the
 html-manager from CDNs): the book stores no widget state; the kernel-free figures carry the
-interactivity of the static pages (see amnl_utils.interactive). Scripts that the static pages
+interactivity of the static pages (see amnl_utils.book.interactive). Scripts that the static pages
 never use are dropped from every page (sphinx-thebe's unpkg loader, stored widget state). MathJax is
 loaded on every page: each page's sidebar lists the chapter titles, some of which hold math.
 """

@@ -11,9 +11,9 @@ from __future__ import annotations
 import argparse
 import time
 
-from amnl_utils.constants import SUBSETS
-from amnl_utils.data import prepare
-from amnl_utils.download import resolve_data_dir
+from amnl_utils.cmapss.download import resolve_data_dir
+from amnl_utils.cmapss.prepare import prepare
+from amnl_utils.core.constants import SUBSETS
 
 
 def main() -> None:

@@ -16,7 +16,8 @@ import time
 import torch
 import torch.nn.functional as F
 
-from amnl_utils.losses import linear_weight_torch, moderate_weighted_mse_loss
+from amnl_utils.core.losses import moderate_weighted_mse_loss
+from amnl_utils.core.weights import linear_weight_torch
 
 SIZES = [256, 1024, 4096, 16384, 65536, 262144, 1048576]
 

@@ -22,10 +22,10 @@ import time
 
 import torch
 
-from amnl_utils.data import prepare
-from amnl_utils.model import RUL_SCALE, DualTaskModel, FixedWeightLoss, parameter_table
-from amnl_utils.seeding import seed_everything
-from amnl_utils.training import keep_freed_memory, make_rul_loss, train_step
+from amnl_utils.cmapss.prepare import prepare
+from amnl_utils.core.seeding import seed_everything
+from amnl_utils.engine.model import RUL_SCALE, DualTaskModel, FixedWeightLoss, parameter_table
+from amnl_utils.engine.training import keep_freed_memory, make_rul_loss, train_step
 
 
 def full_attention_features(self, x):

@@ -1,4 +1,4 @@
-"""Cross-check ``amnl_utils.data`` against the public ``rul-datasets`` loader (version 0.18.0).
+"""Cross-check ``amnl_utils.cmapss`` against the public ``rul-datasets`` loader (version 0.18.0).
 
 What it checks, per C-MAPSS subset, on the same NASA files (window 30 on both sides unless
 a line says otherwise):
@@ -9,7 +9,7 @@ a line says otherwise):
    their setting-1 intervals), and the same raw, un-normalised windows. For the raw comparison
    their reader runs with its scaling step replaced by the identity (everything else — the
    dev/val files it writes, run splitting, padding, windowing, labels — is theirs), and ours is
-   the windowing of ``amnl_utils.data`` on the raw sensor columns; ``prepare()`` is then checked
+   the windowing of ``amnl_utils.cmapss`` on the raw sensor columns; ``prepare()`` is then checked
    to be exactly our z-score of those raw windows.
 2. Conventions, each printed as a measured fact: normalisation, validation split, padding of
    test engines shorter than the window, the RUL label of the last training cycle, default
@@ -93,9 +93,9 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3, help="timed runs per side and mode; the best is kept")
     args = parser.parse_args()
 
-    from amnl_utils import data as D
-    from amnl_utils import download
-    from amnl_utils.constants import R_MAX, SENSORS, SUBSETS
+    from amnl_utils import cmapss as D
+    from amnl_utils.cmapss import download
+    from amnl_utils.core.constants import R_MAX, SENSORS, SUBSETS
 
     data_dir = download.resolve_data_dir(args.data_dir)
     work = Path(tempfile.mkdtemp(prefix="rulds-compare-"))
@@ -110,7 +110,7 @@ def main() -> int:
             return 2
 
         print(f"rul-datasets {version_of('rul-datasets')} (torch {version_of('torch')}, scikit-learn "
-              f"{version_of('scikit-learn')}) vs amnl_utils.data, NASA C-MAPSS files from {data_dir}")
+              f"{version_of('scikit-learn')}) vs amnl_utils.cmapss, NASA C-MAPSS files from {data_dir}")
         print(f"Window {WINDOW} on both sides unless stated. 'Their raw windows' = their reader with its scaling "
               "step replaced by the identity.\n")
         agree_rows, conv_rows = [], []
@@ -403,6 +403,7 @@ def compare_subset(subset, data_dir, cmapss_root, CmapssReader, D, SENSORS, R_MA
 
 def print_defaults(CmapssReader, D, data_dir) -> None:
     """Their default window and RUL cap per subset against the shortest test engine."""
+    from amnl_utils.core.constants import R_MAX as D_R_MAX  # lazy: the package is imported after the thread settings
     parts, caps, holds = [], set(), []
     for fd in (1, 2, 3, 4):
         raw = D.load_arrays(f"FD00{fd}", data_dir)
@@ -412,12 +413,12 @@ def print_defaults(CmapssReader, D, data_dir) -> None:
         parts.append(f"FD00{fd} {reader.window_size} (shortest test engine {int(tl.min())})")
         if reader.window_size == int(tl.min()):
             holds.append(f"FD00{fd}")
-    print("defaults     their window per subset: " + ", ".join(parts) + f"; ours {D.WINDOW} everywhere "
+    print("defaults     their window per subset: " + ", ".join(parts) + f"; ours {WINDOW} everywhere "
           "(each grid may choose its own)")
     print("             their docstring: default window = length of the shortest test engine; holds for "
           f"{', '.join(holds) if holds else 'none of the four'}")
     print(f"RUL cap      theirs max_rul default {sorted(caps)} on CmapssReader (train and test labels); ours "
-          f"{D.R_MAX:g}: same")
+          f"{D_R_MAX:g}: same")
 
 
 def timing(repeat: int, data_dir: Path, work: Path, CmapssReader, D, download) -> None:

@@ -1,11 +1,11 @@
-"""The last-cycle least-squares baseline of §14.3 (amnl_utils.baseline)."""
+"""The last-cycle least-squares baseline of §14.3 (amnl_utils.analysis.baseline)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from amnl_utils.baseline import fit_last_cycle, last_cycle_design, predict_last_cycle
+from amnl_utils.analysis.baseline import fit_last_cycle, last_cycle_design, predict_last_cycle
 
 
 def windows(n=60, t=5, f=3, seed=0):

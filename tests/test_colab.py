@@ -135,9 +135,9 @@ def fake_colab(monkeypatch):
     monkeypatch.setitem(sys.modules, "google", google)
     monkeypatch.setitem(sys.modules, "google.colab", colab)
     monkeypatch.setattr(subprocess, "run", lambda *a, **k: calls["run"].append((a, k)))
-    download = types.ModuleType("amnl_utils.download")
+    download = types.ModuleType("amnl_utils.cmapss.download")
     download.fetch_cmapss = lambda *a, **k: calls["fetch"].append((a, k))
-    monkeypatch.setitem(sys.modules, "amnl_utils.download", download)
+    monkeypatch.setitem(sys.modules, "amnl_utils.cmapss.download", download)
     return calls
 
 

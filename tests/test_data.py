@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from amnl_utils import data as D
-from amnl_utils.constants import R_MAX, SENSORS, SUBSETS, WINDOW
-from amnl_utils.download import ChecksumError
+from amnl_utils import cmapss as D
+from amnl_utils.cmapss.download import ChecksumError
+from amnl_utils.core.constants import R_MAX, SENSORS, SUBSETS, WINDOW
 
 # Row and engine counts from the data README (NASA's readme swaps FD004's 248/249).
 COUNTS = {

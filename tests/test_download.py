@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from amnl_utils import download as dl
+from amnl_utils.cmapss import download as dl
 
 pytest.importorskip("pooch", reason='fetch_cmapss needs pooch: pip install "amnl_utils[data]"')
 

@@ -1,11 +1,11 @@
-"""The book's prose claims, checked against the committed results (amnl_utils.findings)."""
+"""The book's prose claims, checked against the committed results (amnl_utils.book.findings)."""
 
 from __future__ import annotations
 
 import pytest
 
-from amnl_utils import experiments as E
-from amnl_utils import findings as F
+from amnl_utils import engine as E
+from amnl_utils.book import findings as F
 
 
 def test_tuning_log_claims_hold_on_the_committed_results():
@@ -15,13 +15,14 @@ def test_tuning_log_claims_hold_on_the_committed_results():
         assert out[key]
     assert float(out["a_unit_gain"]) > 0 and float(out["a_balance_u125"]) < 0.1
     assert "bit for bit" in out["verify_sentence"] and "runs of the final grids" in out["machines_sentence"]
+    assert "without changing a number" in out["lineage_sentence"] and "lineage.json" in out["lineage_sentence"]
 
 
 def test_a_verify_record_that_failed_or_crossed_processors_is_refused(tmp_path, monkeypatch):
     import json
     import shutil
 
-    from amnl_utils.results import resolve_root
+    from amnl_utils.engine.store import resolve_root
 
     root = resolve_root(None)
     shutil.copytree(root, tmp_path / "results")
@@ -58,8 +59,8 @@ def test_helpers():
 
 import pandas as pd  # noqa: E402
 
-from amnl_utils.findings import headline as H  # noqa: E402
-from amnl_utils.results import default_root  # noqa: E402
+from amnl_utils.book.findings import headline as H  # noqa: E402
+from amnl_utils.engine.store import default_root  # noqa: E402
 
 HEADLINE = default_root() / "headline" / "summary.json"
 needs_headline = pytest.mark.skipif(not HEADLINE.is_file(), reason="the headline grid is not aggregated yet")
@@ -110,9 +111,7 @@ def test_headline_claims_hold_on_the_committed_results():
 
 @needs_headline
 def test_a_broken_headline_claim_is_reported_with_its_sentence(monkeypatch):
-    from amnl_utils import reporting
-
-    real = reporting.load_summary
+    real = H.load_summary
 
     def diverged(grid, results=None):
         summary, comparisons, meta = real(grid, results)
@@ -120,7 +119,7 @@ def test_a_broken_headline_claim_is_reported_with_its_sentence(monkeypatch):
         summary.loc[summary.metric == "diverged", "mean"] = 0.1
         return summary, comparisons, meta
 
-    monkeypatch.setattr(reporting, "load_summary", diverged)
+    monkeypatch.setattr(H, "load_summary", diverged)  # where the findings look it up
     with pytest.raises(F.FindingError, match="no run of the headline diverged"):
         F.headline_findings()
 
@@ -137,3 +136,18 @@ def test_the_introduction_states_each_sections_finding():
     assert set(out) == {"intro_headline", "intro_schedules", "intro_wmax"}
     assert out["intro_headline"].startswith("AMNL at w_max = 2 shows ")
     assert all(v and "{" not in v for v in out.values())  # plain text: the links live in intro.md
+
+
+def test_a_lineage_sample_that_failed_is_refused(tmp_path):
+    import json
+    import shutil
+
+    from amnl_utils.engine.store import resolve_root
+
+    shutil.copytree(resolve_root(None), tmp_path / "results")
+    lineage = tmp_path / "results" / "lineage.json"
+    rec = json.loads(lineage.read_text())
+    rec["equivalences"][-1]["sample"][0]["passed"] = False
+    lineage.write_text(json.dumps(rec))
+    with pytest.raises(F.FindingError, match="every sample run of the equivalence"):
+        F.provenance_findings(tmp_path / "results")

@@ -1,4 +1,4 @@
-"""§14.2's findings (amnl_utils.findings.schedules): the committed results, the prose adapting to
+"""§14.2's findings (amnl_utils.book.findings.schedules): the committed results, the prose adapting to
 hand-made results, a broken claim named, and the reading of the 4–8 % claim on hand-made intervals."""
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ import pytest
 
 pd = pytest.importorskip("pandas")
 
-from amnl_utils import experiments as E  # noqa: E402
-from amnl_utils import findings as F  # noqa: E402
-from amnl_utils.findings import schedules as S  # noqa: E402
-from amnl_utils.results import resolve_root  # noqa: E402
+from amnl_utils import engine as E  # noqa: E402
+from amnl_utils.book import findings as F  # noqa: E402
+from amnl_utils.book.findings import schedules as S  # noqa: E402
+from amnl_utils.engine.store import resolve_root  # noqa: E402
 
 SUBSETS = ("FD001", E.SECOND_SUBSET)
 VERDICTS = {S.CONSISTENT, S.RULED_OUT, S.LARGER, S.UNDECIDED}
@@ -53,7 +53,7 @@ def _write_grid(root, shift: dict[str, float], sd: float = 0.1, n: int = 10, par
     """An aggregated ``schedules`` grid under ``root`` in which arm ``a``'s every error metric is
     ``shift[a]`` (a fraction) above the linear ramp's (``shift[(subset, a)]`` on that subset only), with
     per-seed differences of SD ``sd`` × the mean."""
-    from amnl_utils import stats
+    from amnl_utils.core import stats
 
     base = {"rmse": 13.0, "nasa": 250.0, "nf_rmse": 6.0, "nf_rmse_all": 5.5, "late_count": 3.0,
             "late_count_all": 20.0, "health_acc": 0.9, "roughness": 0.5}
@@ -82,7 +82,8 @@ def _write_grid(root, shift: dict[str, float], sd: float = 0.1, n: int = 10, par
     n_expected = len(E.grid_runs("schedules"))
     (d / "summary.json").write_text(json.dumps({"grid": "schedules", "partial": partial,
                                                 "n_runs": n_expected // 2 if partial else n_expected,
-                                                "n_expected": n_expected, "summary": [], "comparisons": []}))
+                                                "n_expected": n_expected, "summary": [], "comparisons": [],
+                                                "run_files": {}}))  # hand-made: no run files behind it
     return root
 
 
@@ -155,7 +156,7 @@ def test_a_broken_claim_is_reported_with_its_sentence(tmp_path, monkeypatch, han
     hand_made_scales[("FD001", "constant")] = hand_made_scales[("FD001", "linear")]
 
     head = E.headline_arms(w_max=3.0)  # the headline's AMNL at another w_max: no longer the same runs
-    monkeypatch.setattr(E, "headline_arms", lambda: head)
+    monkeypatch.setattr(S, "headline_arms", lambda: head)  # where the findings look it up
     with pytest.raises(F.FindingError, match="the MSE, constant and linear arms are the very runs of the headline"):
         F.schedules_findings(root2)
 

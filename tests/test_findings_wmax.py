@@ -1,20 +1,19 @@
-"""§14.3's trained findings (amnl_utils.findings.wmax): on the committed grid, and every branch of the
+"""§14.3's trained findings (amnl_utils.book.findings.wmax): on the committed grid, and every branch of the
 verdict and recommendation rules on hand-made tables."""
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from amnl_utils import experiments as E
-from amnl_utils import findings as F
-from amnl_utils import stats as S
-from amnl_utils.findings import wmax as W
-from amnl_utils.results import resolve_root
+from amnl_utils import engine as E
+from amnl_utils.book import findings as F
+from amnl_utils.book.findings import wmax as W
+from amnl_utils.core import stats as S
+from amnl_utils.engine.store import resolve_root
 
 WS = (1.5, 2.0, 3.0, 5.0, 8.0, 12.0)
 SUBS = ("FD001", "FD002")
@@ -100,7 +99,7 @@ def _committed():
     path = resolve_root() / "wmax" / "summary.json"
     if not path.is_file():
         pytest.skip(f"{path} does not exist yet: the wmax grid has not been aggregated "
-                    "(`python -m amnl_utils.experiments run --grid wmax --aggregate`)")
+                    "(`python -m amnl_utils.engine run --grid wmax --aggregate`)")
     return path
 
 
@@ -116,7 +115,7 @@ def test_wmax_findings_hold_on_the_committed_results():
 
 def test_a_broken_claim_on_the_committed_results_names_its_sentence(monkeypatch):
     _committed()
-    monkeypatch.setitem(E.BASE, "clip_norm", 1.0)
+    monkeypatch.setattr(W, "BASE", {**E.BASE, "clip_norm": 1.0})  # the findings' view of the recipe only
     with pytest.raises(F.FindingError, match="the recipe clips the gradient norm at 10"):
         F.wmax_findings()
 
@@ -137,7 +136,7 @@ def write_grid(root, comps, summ, configs=None, partial=False):
             configs |= {f"{s}/{W.scaled(w)}": {"loss": "scaled_mse", "schedule": "linear", "w_max": w}
                         for w in (2.0, 5.0, 12.0)}
     (out / "summary.json").write_text(json.dumps({"grid": "wmax", "partial": partial, "n_runs": 40 if partial else 200,
-                                                  "configs": configs}))
+                                                  "configs": configs, "run_files": {}}))  # no run files behind it
     return root
 
 
@@ -364,16 +363,17 @@ def test_text_helpers():
 
 
 def test_run_measure_comparisons_pairs_run_files_by_seed(tmp_path):
-    from amnl_utils import reporting
-    from amnl_utils import results as R
+    from amnl_utils.book import report as reporting
+    from amnl_utils.engine import store as R
 
-    committed = Path(R.__file__).resolve().parent.parent / "results" / "runs" / "FD001"
-    template = R.load_record(next(p for p in sorted(committed.glob("*.json")) if R.run_state(p) == "fresh"))
+    committed = R.REPO_DIR / "results" / "runs" / "FD001"
+    fresh = E.equivalent_hashes(R.code_hash(), R.default_root())
+    template = R.load_record(next(p for p in sorted(committed.glob("*.json")) if R.run_state(p, equivalent=fresh) == "fresh"))
     clipped = {("amnl_w1", 0): 0.0, ("amnl_w1", 1): 0.1, ("amnl_w2", 0): 0.2, ("amnl_w2", 1): 0.4, ("amnl_w3", 0): 0.5}
     for spec in E.grid_runs("wmax"):
         key = (spec.arm, spec.config.seed)
         if spec.config.subset == "FD001" and key in clipped:
-            R.write_json_atomic(spec.path(tmp_path), {**template, "seed": spec.config.seed,
+            R.write_json_atomic(spec.path(tmp_path), {**template, "seed": spec.config.seed, "code_hash": R.code_hash(),
                                                       "clipped_fraction": clipped[key]})
     out = reporting.run_measure_comparisons("wmax", [("amnl_w2", "amnl_w1"), ("amnl_w3", "amnl_w1")],
                                             ("clipped_fraction",), results=tmp_path)
@@ -391,7 +391,7 @@ def test_w_max_figures_draw_one_panel_per_metric_and_subset():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from amnl_utils import reporting
+    from amnl_utils.book import report as reporting
 
     summ = summary()
     fig = reporting.plot_w_max_levels(summ, ["rmse", "best_epoch"], (1.0, *WS), subsets=SUBS)

@@ -1,19 +1,19 @@
 """Per-sample gradients with real residuals and the per-bucket share for given weights
-(the §14.2/§14.3 additions to amnl_utils.gradients)."""
+(the §14.2/§14.3 additions to amnl_utils.analysis.gradients)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from amnl_utils.gradients import (
+from amnl_utils.analysis.gradients import (
     bucket_gradient_share,
     gradient_share,
     gradient_spread,
     per_sample_gradient,
     tail_ratio,
 )
-from amnl_utils.weights import SCHEDULES, schedule
+from amnl_utils.core.weights import SCHEDULES, schedule
 
 
 def test_per_sample_gradient_by_hand():

@@ -1,11 +1,11 @@
-"""Per-bucket gradient share and per-RUL gradient density (amnl_utils.gradients)."""
+"""Per-bucket gradient share and per-RUL gradient density (amnl_utils.analysis.gradients)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from amnl_utils.gradients import gradient_density, gradient_share, rul_histogram
+from amnl_utils.analysis.gradients import gradient_density, gradient_share, rul_histogram
 
 
 def test_share_by_hand():

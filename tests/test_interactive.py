@@ -1,4 +1,4 @@
-"""amnl_utils.interactive: payloads agree with amnl_utils, HTML is deterministic and offline."""
+"""amnl_utils.book.interactive: payloads agree with amnl_utils, HTML is deterministic and offline."""
 
 from __future__ import annotations
 
@@ -10,31 +10,32 @@ import subprocess
 import numpy as np
 import pytest
 
-from amnl_utils.gradients import gradient_density, gradient_share, per_sample_gradient, tail_ratio
-from amnl_utils.interactive import (
-    Checkbox,
-    Slider,
-    figure_id,
-    figure_script,
-    gradient_density_figure,
-    gradient_density_payload,
-    gradient_density_readout,
-    gradient_density_shares,
-    gradient_density_widget,
-    schedule_explorer_figure,
-    schedule_explorer_payload,
-    schedule_explorer_readout,
-    schedule_explorer_values,
-    schedule_explorer_widget,
-    slider_figure,
+from amnl_utils.analysis.gradients import gradient_density, gradient_share, per_sample_gradient, tail_ratio
+from amnl_utils.book.interactive.ceiling import (
     w_max_figure,
     w_max_gradients,
     w_max_payload,
     w_max_readout,
     w_max_widget,
 )
-from amnl_utils.losses import amnl_weighted_mse
-from amnl_utils.weights import SCHEDULES, linear_weight, mean_weight, ramp, schedule
+from amnl_utils.book.interactive.framework import Checkbox, Slider, figure_id, figure_script, slider_figure
+from amnl_utils.book.interactive.gradient_density import (
+    gradient_density_figure,
+    gradient_density_payload,
+    gradient_density_readout,
+    gradient_density_shares,
+    gradient_density_widget,
+)
+from amnl_utils.book.interactive.schedule_explorer import (
+    schedule_explorer_figure,
+    schedule_explorer_payload,
+    schedule_explorer_readout,
+    schedule_explorer_values,
+    schedule_explorer_widget,
+)
+from amnl_utils.core.constants import R_MAX
+from amnl_utils.core.losses import amnl_weighted_mse
+from amnl_utils.core.weights import SCHEDULES, from_shape, linear_weight, mean_weight, ramp, schedule
 
 SVG_NS = "http://www.w3.org/2000/svg"
 
@@ -326,10 +327,19 @@ def run_js(expression: str, payload: dict) -> object:
 
 
 def test_js_weight_is_the_python_ramp() -> None:
-    ys = [0.0, 0.5, 5.0, 62.5, 124.9, 125.0, 140.0, 300.0]
-    js = run_js(f"[1, 2, 3.7, 5].map(w => {json.dumps(ys)}.map(y => M.weight(y, w, 125)))", {})
-    for w, row in zip([1, 2, 3.7, 5], js):
-        np.testing.assert_allclose(row, linear_weight(np.array(ys), w_max=w), rtol=0, atol=1e-15)
+    """The JS twin of the ramp, of ``from_shape`` and of the linear weight, against
+    ``amnl_utils.core.weights`` on a grid of RUL values (both sides of the cap, the kink at R_max)
+    and of w_max values."""
+    ys = np.unique(np.r_[np.linspace(0.0, 300.0, 121), 0.5, 124.9, 125.0, 125.1, 62.5]).tolist()
+    w_maxes = [1.0, 1.5, 2.0, 3.7, 5.0, 12.0]
+    js = run_js(
+        f"{{ramp: {json.dumps(ys)}.map(y => M.ramp(y, {R_MAX})), "
+        f"weight: {json.dumps(w_maxes)}.map(w => {json.dumps(ys)}.map(y => M.weight(y, w, {R_MAX}))), "
+        f"shape: {json.dumps(w_maxes)}.map(w => [0, 0.25, 1].map(s => M.fromShape(s, w)))}}", {})
+    np.testing.assert_allclose(js["ramp"], ramp(np.array(ys), R_MAX), rtol=0, atol=1e-15)
+    for w, row, shaped in zip(w_maxes, js["weight"], js["shape"]):
+        np.testing.assert_allclose(row, linear_weight(np.array(ys), max_rul=R_MAX, w_max=w), rtol=0, atol=1e-15)
+        np.testing.assert_allclose(shaped, from_shape(np.array([0.0, 0.25, 1.0]), w), rtol=0, atol=1e-15)
 
 
 def test_js_gradient_density_shares_match_python(y) -> None:

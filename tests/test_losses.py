@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from amnl_utils.losses import (
+from amnl_utils.core.losses import (
     amnl_weighted_mse,
     moderate_weighted_mse_loss,
     normalised_weighted_mse,
@@ -147,7 +147,7 @@ def test_fused_autograd_matches_the_plain_formula_in_float32_and_for_target_grad
     p = (t.detach() + torch.randn(5000, generator=g) * 15).requires_grad_()
     moderate_weighted_mse_loss(p, t, w_max=3.0).backward()
     p2, t2 = p.detach().clone().requires_grad_(), t.detach().clone().requires_grad_()
-    from amnl_utils.losses import linear_weight_torch
+    from amnl_utils.core.weights import linear_weight_torch
 
     plain = (linear_weight_torch(t2, w_max=3.0) * (p2 - t2).square()).mean()
     plain.backward()

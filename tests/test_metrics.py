@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from amnl_utils import metrics as M
-from amnl_utils.constants import RUL_BUCKETS
+from amnl_utils.core import metrics as M
+from amnl_utils.core.constants import RUL_BUCKETS
 
 
 def test_rmse_hand_value():

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from amnl_utils._optional import EXTRAS, require
-from amnl_utils.model import (
+from amnl_utils.core.optional import EXTRAS, require
+from amnl_utils.engine.model import (
     PRESETS,
     RUL_SCALE,
     DualTaskModel,

@@ -1,4 +1,4 @@
-"""§14.3's optimiser demonstrations (amnl_utils.optimiser): Adam's scale invariance, SGD's stability
+"""§14.3's optimiser demonstrations (amnl_utils.analysis.optimiser): Adam's scale invariance, SGD's stability
 limit, clipping, the tilt, the dual-task balance. Synthetic data; every run is tiny."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from amnl_utils import optimiser as O  # noqa: E402
-from amnl_utils.weights import linear_weight  # noqa: E402
+from amnl_utils.analysis import optimiser as O  # noqa: E402
+from amnl_utils.core.weights import linear_weight  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +56,8 @@ def test_gradient_is_the_weighted_least_squares_gradient(problem):
 
 def test_hessian_matches_autograd(problem):
     # the loss written with the elementwise PyTorch twins (the fused AMNL function has no double backward)
-    from amnl_utils.losses import linear_weight_torch, weighted_mse_loss
+    from amnl_utils.core.losses import weighted_mse_loss
+    from amnl_utils.core.weights import linear_weight_torch
 
     w = linear_weight_torch(problem.target, max_rul=125.0 / problem.unit, w_max=3.0)
     theta = O.initial_parameters(problem)
@@ -153,8 +154,8 @@ def test_bad_arguments(problem):
 
 
 def test_key_numbers_format_and_guard_the_prose(problem):
-    from amnl_utils.gradients import gradient_spread
-    from amnl_utils.weight_moments import moment_table
+    from amnl_utils.analysis.gradients import gradient_spread
+    from amnl_utils.analysis.weight_moments import moment_table
 
     y = problem.y
     r = np.linspace(-20, 20, len(y))

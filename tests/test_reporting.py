@@ -9,13 +9,12 @@ matplotlib.use("Agg")
 
 import numpy as np
 import pytest
-
-from amnl_utils import experiments as E
-from amnl_utils import reporting as REP
-from amnl_utils import results as R
-from amnl_utils.training import TrainConfig
-
 from test_experiments import _fake_record
+
+from amnl_utils import engine as E
+from amnl_utils.book import report as REP
+from amnl_utils.engine import store as R
+from amnl_utils.engine.config import TrainConfig
 
 
 @pytest.fixture
@@ -94,7 +93,7 @@ def test_figures_build(grid):
 
 
 def test_missing_grid_says_how_to_make_it(tmp_path):
-    with pytest.raises(FileNotFoundError, match="experiments run --grid nothing"):
+    with pytest.raises(FileNotFoundError, match="engine run --grid nothing"):
         REP.load_summary("nothing", tmp_path)
 
 
@@ -108,9 +107,9 @@ def test_arm_labels():
 
 def test_replayed_early_stopping_matches_training():
     """The replay on a whole curve keeps what train() keeps when it stops early itself."""
-    from amnl_utils.training import train
-
     from test_training import synthetic
+
+    from amnl_utils.engine.training import train
 
     data = synthetic()
     base = dict(max_epochs=10, batch_size=32, warmup_epochs=0.0, lr=3e-3, seed=2)
@@ -166,7 +165,7 @@ def test_counts_carry_their_denominator(grid):
 
 
 def test_a_bound_that_rounds_to_zero_has_no_sign():
-    from amnl_utils.reporting import _fmt
+    from amnl_utils.book.tables import fmt as _fmt
 
     assert [_fmt(x, 1) for x in (-0.04, -0.0, 0.04, -0.06, -1234.56)] == ["0.0", "0.0", "0.0", "-0.1", "-1,234.6"]
     assert _fmt(float("nan"), 2) == "n/a"

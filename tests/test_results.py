@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from amnl_utils import results as R
-from amnl_utils.training import TrainConfig
+from amnl_utils.engine import store as R
+from amnl_utils.engine.config import TrainConfig
 
-PACKAGE = Path(R.__file__).resolve().parent
+PACKAGE = Path(R.__file__).resolve().parent.parent  # amnl_utils/
 
 
 def test_equal_runs_get_equal_ids():
@@ -38,13 +38,15 @@ def test_code_hash_ignores_docstrings_and_comments_but_not_code(tmp_path):
     pkg = tmp_path / "pkg"
     pkg.mkdir()
     for name in R.TRAINING_MODULES:
+        (pkg / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(PACKAGE / f"{name}.py", pkg / f"{name}.py")
     base = R.code_hash(pkg)
     assert base == R.code_hash()  # same files, same hash
-    src = (pkg / "weights.py").read_text()
-    (pkg / "weights.py").write_text(src.replace('"""Per-sample weight schedules', '"""Edited prose. Per-sample weight schedules') + "\n# a comment\n")
+    weights = pkg / "core" / "weights.py"
+    src = weights.read_text()
+    weights.write_text(src.replace('"""Per-sample weight schedules', '"""Edited prose. Per-sample weight schedules') + "\n# a comment\n")
     assert R.code_hash(pkg) == base
-    (pkg / "weights.py").write_text(src.replace("EXP_RATE: float = 5.0", "EXP_RATE: float = 5.5"))
+    weights.write_text(src.replace("EXP_RATE: float = 5.0", "EXP_RATE: float = 5.5"))
     assert R.code_hash(pkg) != base
 
 
@@ -97,6 +99,7 @@ def test_results_root_honours_the_environment(monkeypatch, tmp_path):
     assert R.resolve_root("elsewhere") == Path("elsewhere")
     monkeypatch.delenv(R.ENV_VAR)
     assert R.default_root() == PACKAGE.parent / "results"
+    assert R.scratch_root() == PACKAGE.parent / "scratch" and R.resolve_root(None, scratch=True) == R.scratch_root()
 
 
 def test_config_from_record_rejects_unknown_keys():

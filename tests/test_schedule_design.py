@@ -1,4 +1,4 @@
-"""§14.2's design-constraint checks and per-schedule gradient shares (amnl_utils.schedule_design).
+"""§14.2's design-constraint checks and per-schedule gradient shares (amnl_utils.analysis.schedule_design).
 
 Expected values are derived by hand from each schedule's formula (its derivative, its endpoints),
 not read off the code under test.
@@ -11,8 +11,8 @@ import math
 import numpy as np
 import pytest
 
-from amnl_utils.gradients import gradient_share
-from amnl_utils.schedule_design import (
+from amnl_utils.analysis.gradients import gradient_share
+from amnl_utils.analysis.schedule_design import (
     comparison_frame,
     constraints_frame,
     design_constraints,
@@ -23,7 +23,7 @@ from amnl_utils.schedule_design import (
     shape,
     weights_of,
 )
-from amnl_utils.weights import EXP_RATE, SCHEDULES, SIGMOID_CENTRE, SIGMOID_STEEPNESS, STEP_AT, mean_weight, ramp
+from amnl_utils.core.weights import EXP_RATE, SCHEDULES, SIGMOID_CENTRE, SIGMOID_STEEPNESS, STEP_AT, mean_weight, ramp
 
 
 def quadratic_weight(y, max_rul=125.0, w_max=2.0, power=2.0):

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from amnl_utils.seeding import seed_everything
+from amnl_utils.core.seeding import seed_everything
 
 
 def test_same_seed_same_draws_different_seed_different_draws():

@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from amnl_utils import metrics as M
-from amnl_utils import stats as S
+from amnl_utils.core import metrics as M
+from amnl_utils.core import stats as S
 
 
 def test_t_interval_textbook_value():

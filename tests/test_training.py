@@ -10,19 +10,13 @@ import numpy as np
 import pytest
 import torch
 
-from amnl_utils.constants import R_MAX
-from amnl_utils.losses import moderate_weighted_mse_loss, weighted_mse_loss
-from amnl_utils.model import RUL_SCALE, DualTaskModel, FixedWeightLoss
-from amnl_utils.training import (
-    TrainConfig,
-    gradient_balance,
-    lr_lambda,
-    make_rul_loss,
-    sample_weights,
-    train,
-    train_step,
-)
-from amnl_utils.weights import SCHEDULES, mean_weight
+from amnl_utils.core.constants import R_MAX
+from amnl_utils.core.losses import moderate_weighted_mse_loss, weighted_mse_loss
+from amnl_utils.core.weights import SCHEDULES, mean_weight
+from amnl_utils.core.weights import schedule_weight_torch as sample_weights
+from amnl_utils.engine.config import TrainConfig
+from amnl_utils.engine.model import RUL_SCALE, DualTaskModel, FixedWeightLoss
+from amnl_utils.engine.training import gradient_balance, lr_lambda, make_rul_loss, train, train_step
 
 TINY = dict(max_epochs=3, patience=2, batch_size=32, warmup_epochs=0.0)
 
@@ -213,7 +207,7 @@ def test_early_stopping_respects_patience():
 
 
 def test_divergence_stops_the_run_and_keeps_the_best_weights(monkeypatch):
-    import amnl_utils.training as T
+    import amnl_utils.engine.training as T
 
     real = T.make_rul_loss
 

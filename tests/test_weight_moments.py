@@ -1,5 +1,5 @@
 """E[w] and E[w²] of the linear AMNL weight: closed form, exact integration, SymPy, Monte Carlo and
-real labels held to each other and to values worked out by hand (amnl_utils.weight_moments)."""
+real labels held to each other and to values worked out by hand (amnl_utils.analysis.weight_moments)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from amnl_utils.weight_moments import (
+from amnl_utils.analysis.weight_moments import (
     exact_uniform_moment,
     label_moment,
     moment_table,

@@ -8,13 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from amnl_utils.weights import (
-    SCHEDULES,
-    linear_weight,
-    mean_weight,
-    schedule,
-    unclipped_linear_weight,
-)
+from amnl_utils.core.constants import R_MAX
+from amnl_utils.core.weights import SCHEDULES, linear_weight, mean_weight, ramp_slope, schedule, unclipped_linear_weight
 
 ruls = arrays(np.float64, st.integers(1, 64), elements=st.floats(0, 400, allow_nan=False))
 w_maxes = st.floats(1.0, 10.0, allow_nan=False)
@@ -85,3 +80,13 @@ def test_bad_targets_are_named():
         linear_weight(np.array([1.0, np.nan]))
     with pytest.raises(ValueError, match="unknown schedule 'cubic'"):
         schedule("cubic")
+
+
+@pytest.mark.parametrize("w_max", [1.0, 1.5, 2.0, 5.0, 12.0])
+def test_the_fused_slope_is_the_ramp(w_max):
+    """``w(y) = w_max * (1 - k * min(y, R))`` with ``k = ramp_slope(R, w_max)``: the form the fused
+    AMNL loss uses is the linear weight, at every RUL (both sides of the cap)."""
+    y = np.linspace(0.0, 300.0, 601)
+    k = ramp_slope(R_MAX, w_max)
+    np.testing.assert_allclose(w_max * (1.0 - k * np.minimum(y, R_MAX)), linear_weight(y, w_max=w_max),
+                               rtol=1e-14, atol=1e-14)

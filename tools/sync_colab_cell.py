@@ -87,7 +87,7 @@ if "google.colab" in sys.modules:
                    check=True)
     os.environ["AMNL_RESULTS"] = os.path.join(repo, "results")
     importlib.invalidate_caches()  # let this running kernel see the package pip just installed
-    from amnl_utils.download import fetch_cmapss
+    from amnl_utils.cmapss.download import fetch_cmapss
 
     fetch_cmapss()'''
 )

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from amnl_utils.interactive import figure_id, gradient_density_shares
-
 from browser_support import BUILD, ROOT, chapter_pages, html_pages, require_build, screenshot
+
+from amnl_utils.book.interactive.framework import figure_id
+from amnl_utils.book.interactive.gradient_density import gradient_density_shares
 
 FIG = figure_id("gradient density")
 CHAPTER_141 = "chapters/14_1_uniform_vs_weighted.html"

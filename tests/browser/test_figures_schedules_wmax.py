@@ -2,7 +2,7 @@
 
 Run after ``make book``. Every check moves the controls the way a reader would (set the value or the
 checked state, fire the input event) and compares what the page shows with the Python twins of the
-figures' scripts (amnl_utils.interactive) run on the payload embedded in the page. The fixtures
+figures' scripts (amnl_utils.book.interactive) run on the payload embedded in the page. The fixtures
 block every non-local request, so the figures are also shown to work offline.
 """
 
@@ -12,18 +12,12 @@ import json
 
 import numpy as np
 import pytest
-
-from amnl_utils.interactive import (
-    figure_id,
-    figure_script,
-    schedule_explorer_readout,
-    schedule_explorer_values,
-    w_max_gradients,
-    w_max_readout,
-)
-from amnl_utils.weights import SCHEDULES
-
 from browser_support import DESKTOP, PHONE, screenshot
+
+from amnl_utils.book.interactive.ceiling import w_max_gradients, w_max_readout
+from amnl_utils.book.interactive.framework import figure_id, figure_script
+from amnl_utils.book.interactive.schedule_explorer import schedule_explorer_readout, schedule_explorer_values
+from amnl_utils.core.weights import SCHEDULES
 
 CHAPTER_142 = "chapters/14_2_linear_decay.html"
 CHAPTER_143 = "chapters/14_3_w_max_ceiling.html"

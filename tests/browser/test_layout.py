@@ -12,8 +12,7 @@ from html import unescape
 from html.parser import HTMLParser
 
 import pytest
-
-from browser_support import BUILD, DESKTOP, PHONE, ROOT, chapter_pages, content_pages, html_pages, screenshot
+from browser_support import BUILD, PHONE, ROOT, chapter_pages, content_pages, html_pages, screenshot
 
 #: The outermost elements that stick out to the right of the viewport and make the page scroll
 #: sideways (elements inside a box that clips or scrolls, and fixed elements, do not).

@@ -10,7 +10,6 @@ with exactly one search box and no empty bar above the page.
 from __future__ import annotations
 
 import pytest
-
 from browser_support import DESKTOP, PHONE, screenshot
 
 CHAPTER = "chapters/14_1_uniform_vs_weighted.html"

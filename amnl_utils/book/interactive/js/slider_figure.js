@@ -1,0 +1,361 @@
+/* Kernel-free slider figures of the AMNL book (amnl_utils.book.interactive).
+ *
+ * A figure is a <div id=ID class="amnl-fig"> holding range inputs (ID-<slider>), optional
+ * checkboxes (ID-<checkbox>), an <svg id=ID-svg>, a readout (ID-readout) and a
+ * <script type="application/json" id=ID-data> with {"draw": <name>, "payload": {...}}.
+ * AMNLFig.mount(ID) reads the controls (numbers for sliders, booleans for checkboxes), clears the
+ * SVG and calls the registered draw function (fig, payload, values) on every input event. No
+ * network, no dependencies. Every number drawn is computed in Python (amnl_utils); the draw
+ * functions only apply the linear-in-w_max formulas of AMNLFig.math, each the twin of a Python
+ * function named next to it (tests/test_interactive.py runs both on the same payload).
+ */
+(function (root) {
+  "use strict";
+  if (root.AMNLFig) { return; }
+  var NS = "http://www.w3.org/2000/svg";
+  var FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif";
+
+  function el(parent, tag, attrs, text) {
+    var node = document.createElementNS(NS, tag);
+    for (var k in attrs) { if (attrs[k] !== undefined) { node.setAttribute(k, attrs[k]); } }
+    if (text !== undefined) { node.textContent = text; }
+    parent.appendChild(node);
+    return node;
+  }
+
+  function scale(d0, d1, r0, r1) {
+    var f = function (v) { return r0 + (v - d0) * (r1 - r0) / (d1 - d0); };
+    f.d0 = d0; f.d1 = d1; f.r0 = r0; f.r1 = r1;
+    return f;
+  }
+
+  /* About n round tick values covering [lo, hi]. */
+  function ticks(lo, hi, n) {
+    var raw = (hi - lo) / Math.max(n, 1);
+    var mag = Math.pow(10, Math.floor(Math.log(raw) / Math.LN10));
+    var step = [1, 2, 2.5, 5, 10].map(function (m) { return m * mag; })
+      .filter(function (s) { return s >= raw; })[0];
+    var out = [];
+    for (var v = Math.ceil(lo / step - 1e-9) * step; v <= hi + 1e-9; v += step) {
+      out.push(Math.round(v / step) * step);
+    }
+    return out;
+  }
+
+  function fmt(v, decimals) { return Number(v).toFixed(decimals); }
+
+  /* The drawing helpers a draw function receives. */
+  function Fig(svg, width, height) {
+    this.svg = svg; this.width = width; this.height = height;
+  }
+  Fig.prototype.el = function (tag, attrs, text, parent) { return el(parent || this.svg, tag, attrs, text); };
+  Fig.prototype.group = function (attrs) { return el(this.svg, "g", attrs || {}); };
+  /* A plot area: box {left, top, right, bottom} in px, x/y domains, labels; returns {x, y, g}. */
+  Fig.prototype.axes = function (o) {
+    var g = this.group({"class": "amnl-axes"});
+    var x = scale(o.x[0], o.x[1], o.left, o.right);
+    var y = scale(o.y[0], o.y[1], o.bottom, o.top);
+    var xt = o.xticks || ticks(o.x[0], o.x[1], 6);
+    var yt = o.yticks || ticks(o.y[0], o.y[1], 5);
+    yt.forEach(function (v) {
+      el(g, "line", {x1: o.left, x2: o.right, y1: y(v), y2: y(v), stroke: "#000", "stroke-opacity": 0.08});
+      el(g, "text", {x: o.left - 6, y: y(v) + 4, "text-anchor": "end", "font-size": 11, fill: "#333"},
+         fmt(v, o.ydecimals || 0));
+    });
+    xt.forEach(function (v) {
+      el(g, "line", {x1: x(v), x2: x(v), y1: o.bottom, y2: o.bottom + 4, stroke: "#333"});
+      el(g, "text", {x: x(v), y: o.bottom + 17, "text-anchor": "middle", "font-size": 11, fill: "#333"},
+         fmt(v, o.xdecimals || 0));
+    });
+    el(g, "line", {x1: o.left, x2: o.right, y1: o.bottom, y2: o.bottom, stroke: "#333"});
+    el(g, "line", {x1: o.left, x2: o.left, y1: o.top, y2: o.bottom, stroke: "#333"});
+    el(g, "text", {x: (o.left + o.right) / 2, y: o.bottom + 36, "text-anchor": "middle", "font-size": 12,
+                   fill: "#111"}, o.xlabel || "");
+    el(g, "text", {x: 0, y: 0, "text-anchor": "middle", "font-size": 12, fill: "#111",
+                   transform: "translate(" + (o.left - 44) + "," + ((o.top + o.bottom) / 2) + ") rotate(-90)"},
+       o.ylabel || "");
+    return {x: x, y: y, g: g, box: o};
+  };
+  /* A polyline through (xs[i], ys[i]); values are clamped to the y domain. */
+  Fig.prototype.curve = function (ax, xs, ys, attrs) {
+    var lo = Math.min(ax.y.d0, ax.y.d1), hi = Math.max(ax.y.d0, ax.y.d1);
+    var pts = xs.map(function (xv, i) {
+      var yv = Math.min(Math.max(ys[i], lo), hi);
+      return fmt(ax.x(xv), 2) + "," + fmt(ax.y(yv), 2);
+    }).join(" ");
+    var a = {points: pts, fill: "none", "stroke-width": 2.5, "stroke-linejoin": "round"};
+    for (var k in attrs) { a[k] = attrs[k]; }
+    return el(this.svg, "polyline", a);
+  };
+  Fig.prototype.legend = function (x, y, items) {
+    var g = this.group({"class": "amnl-legend"});
+    items.forEach(function (it, i) {
+      var yy = y + 18 * i;
+      if (it.kind === "box") {
+        el(g, "rect", {x: x, y: yy - 6, width: 18, height: 10, fill: it.color, stroke: it.stroke || "none"});
+      } else if (it.kind === "dot") {
+        el(g, "circle", {cx: x + 9, cy: yy - 1, r: 5, fill: it.color});
+      } else {
+        el(g, "line", {x1: x, x2: x + 18, y1: yy - 1, y2: yy - 1, stroke: it.color, "stroke-width": 2.5,
+                       "stroke-dasharray": it.dash});
+      }
+      el(g, "text", {x: x + 24, y: yy + 3, "font-size": 11, fill: "#222"}, it.label);
+    });
+    return g;
+  };
+
+  var draws = {};
+
+  function values(root, id) {
+    var v = {};
+    var boxes = root.querySelectorAll("input[type=checkbox]");
+    for (var j = 0; j < boxes.length; j++) { v[boxes[j].getAttribute("data-name")] = boxes[j].checked; }
+    var inputs = root.querySelectorAll("input[type=range]");
+    for (var i = 0; i < inputs.length; i++) {
+      var inp = inputs[i];
+      var name = inp.getAttribute("data-name");
+      v[name] = Number(inp.value);
+      var out = document.getElementById(id + "-" + name + "-value");
+      if (out) { out.textContent = fmt(v[name], Number(inp.getAttribute("data-decimals") || 0)); }
+    }
+    return v;
+  }
+
+  function mount(id) {
+    var root = document.getElementById(id);
+    if (!root || root.getAttribute("data-mounted") === "1") { return; }
+    var spec = JSON.parse(document.getElementById(id + "-data").textContent);
+    var draw = draws[spec.draw];
+    var svg = document.getElementById(id + "-svg");
+    var readout = document.getElementById(id + "-readout");
+    if (!draw) { throw new Error("AMNLFig: no draw function named " + spec.draw); }
+    var vb = svg.getAttribute("viewBox").split(" ").map(Number);
+    function redraw() {
+      while (svg.firstChild) { svg.removeChild(svg.firstChild); }
+      svg.setAttribute("font-family", FONT);
+      var fig = new Fig(svg, vb[2], vb[3]);
+      readout.textContent = draw(fig, spec.payload, values(root, id)) || "";
+    }
+    var inputs = root.querySelectorAll("input[type=range], input[type=checkbox]");
+    for (var i = 0; i < inputs.length; i++) {
+      inputs[i].addEventListener("input", redraw);
+      if (inputs[i].type === "checkbox") { inputs[i].addEventListener("change", redraw); }
+    }
+    root.setAttribute("data-mounted", "1");
+    redraw();
+  }
+
+  root.AMNLFig = {register: function (name, fn) { draws[name] = fn; }, mount: mount, fmt: fmt,
+                  ticks: ticks, scale: scale};
+
+  /* ---------------------------------------------------------------- the book's figures */
+
+  /* ---------------------------------------------------------------- the maths (Python twins) */
+
+  /* The ramp clip(1 - y/R, 0, 1): amnl_utils.core.weights.ramp. */
+  function ramp(y, rMax) { return Math.min(Math.max(1 - y / rMax, 0), 1); }
+  /* A decay shape in [0, 1] onto weights in [1, wMax]: amnl_utils.core.weights.from_shape. */
+  function fromShape(shape, wMax) { return 1 + (wMax - 1) * shape; }
+  /* AMNL weight of the linear schedule: amnl_utils.core.weights.linear_weight. */
+  function weight(y, wMax, rMax) { return fromShape(ramp(y, rMax), wMax); }
+  /* Linear-interpolation quantile of a sorted array (NumPy's default method). */
+  function quantile(sorted, q) {
+    var pos = (sorted.length - 1) * q, lo = Math.floor(pos), hi = Math.ceil(pos);
+    return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+  }
+  /* Per-bin (mse, amnl) gradient shares, fractions: interactive.gradient_density_shares. */
+  function gradientDensityShares(d, wMax) {
+    var n = d.counts.length, total = 0, wTotal = 0, i, mse = [], amnl = [];
+    for (i = 0; i < n; i++) { total += d.counts[i]; wTotal += d.counts[i] + (wMax - 1) * d.ramp_sums[i]; }
+    for (i = 0; i < n; i++) {
+      mse.push(d.counts[i] / total);
+      amnl.push((d.counts[i] + (wMax - 1) * d.ramp_sums[i]) / wTotal);
+    }
+    return {mse: mse, amnl: amnl, total: total, wTotal: wTotal};
+  }
+  /* Per-sample |gradient| of the batch: interactive.w_max_gradients. */
+  function wMaxGradients(d, wMax) { return d.base.map(function (b, k) { return b * (1 + (wMax - 1) * d.ramp[k]); }); }
+  /* p99/median of the per-sample |gradient|: gradients.tail_ratio. */
+  function tailRatio(g, q) {
+    var sorted = g.slice().sort(function (p, r) { return p - r; });
+    return quantile(sorted, q) / quantile(sorted, 0.5);
+  }
+  /* Per schedule: weight at the test RUL, mean weight, gradient share per bucket:
+   * interactive.schedule_explorer_values. */
+  function scheduleValues(d, wMax, t) {
+    var k = Math.min(Math.max(Math.round(t), 0), d.y_grid.length - 1), out = {};
+    d.schedules.forEach(function (e) {
+      var total = d.n + (wMax - 1) * e.shape_total;
+      out[e.name] = {
+        weight: fromShape(e.shape_grid[k], wMax),
+        mean_weight: fromShape(e.shape_total / d.n, wMax),
+        shares: d.counts.map(function (c, b) { return (c + (wMax - 1) * e.shape_sums[b]) / total; })
+      };
+    });
+    return out;
+  }
+  /* The explorer's readout: interactive.schedule_explorer_readout. */
+  function scheduleReadout(d, picked, wMax, t) {
+    var names = d.schedules.map(function (e) { return e.name; })
+      .filter(function (n) { return picked.indexOf(n) >= 0; });
+    var head = "w_max = " + fmt(wMax, 1) + ", test engine at RUL " + fmt(t, 0) + ".";
+    if (!names.length) { return head + " No schedule picked: tick at least one box."; }
+    var v = scheduleValues(d, wMax, t);
+    function list(f) { return names.map(function (n) { return n + " " + f(v[n]); }).join(", "); }
+    return head + " Its weight: " + list(function (x) { return fmt(x.weight, 2); }) +
+      ". Mean weight over the training windows: " + list(function (x) { return fmt(x.mean_weight, 2); }) +
+      ". Share of the gradient on " + d.buckets[0] + ": " +
+      list(function (x) { return fmt(100 * x.shares[0], 1) + "%"; }) + ".";
+  }
+  /* The w_max figure's readout: interactive.w_max_readout. */
+  function wMaxReadout(d, wMax) {
+    return "w_max = " + fmt(wMax, 1) + ": weight " + fmt(wMax, 2) + " at RUL 0, 1.00 at RUL \u2265 " +
+      fmt(d.max_rul, 0) + "; p99/median of the per-sample |gradient| = " + fmt(tailRatio(wMaxGradients(d, wMax), 0.99), 2) + ".";
+  }
+
+  root.AMNLFig.math = {ramp: ramp, fromShape: fromShape, weight: weight, quantile: quantile, gradientDensityShares: gradientDensityShares,
+                       wMaxGradients: wMaxGradients, tailRatio: tailRatio, scheduleValues: scheduleValues,
+                       scheduleReadout: scheduleReadout, wMaxReadout: wMaxReadout};
+
+  /* Section 14.1. payload (amnl_utils.book.interactive.gradient_density_payload): edges, centers,
+   * counts, ramp_sums (per bin, sum of clip(1 - y/R, 0, 1)), max_rul, y_top, colors.
+   * Per bin: weight sum = counts + (w_max - 1) * ramp_sums; shares are normalised to sum 1. */
+  root.AMNLFig.register("gradient_density", function (fig, d, v) {
+    var wMax = v.w_max, t = v.test_rul, n = d.counts.length, i;
+    var sh = gradientDensityShares(d, wMax), total = sh.total, wTotal = sh.wTotal;
+    var mse = sh.mse.map(function (x) { return 100 * x; }), amnl = sh.amnl.map(function (x) { return 100 * x; });
+    var ax = fig.axes({left: 64, right: fig.width - 190, top: 16, bottom: fig.height - 48,
+                       x: [0, d.max_rul], y: [0, d.y_top], xlabel: "true RUL of the training window (cycles)",
+                       ylabel: "share per " + fmt(d.bin_width, 0) + "-cycle bin (%)"});
+    var bars = fig.group({"class": "amnl-bars"});
+    for (i = 0; i < n; i++) {
+      var top = Math.min(mse[i], d.y_top);
+      el(bars, "rect", {x: ax.x(d.edges[i]) + 0.5, width: Math.max(ax.x(d.edges[i + 1]) - ax.x(d.edges[i]) - 1, 0),
+                        y: ax.y(top), height: ax.y(0) - ax.y(top), fill: d.colors.hist});
+      if (mse[i] > d.y_top) {  /* off-scale bar: say how tall it is */
+        el(bars, "text", {x: ax.x(d.centers[i]), y: ax.y(d.y_top) + 12, "text-anchor": "middle",
+                          "font-size": 10, fill: "#333"}, "\u2191" + fmt(mse[i], 0) + "%");
+      }
+    }
+    var same = Math.abs(wMax - 1) < 1e-9;
+    /* The curves stop before the capped last bin (off-scale; its numbers are in the note). */
+    var xs = d.centers.slice(0, n - 1);
+    fig.curve(ax, xs, mse.slice(0, n - 1), {stroke: d.colors.mse, "data-series": "mse", "data-values": JSON.stringify(mse.map(function (x) { return +x.toFixed(4); }))});
+    fig.curve(ax, xs, amnl.slice(0, n - 1), {stroke: d.colors.amnl, "stroke-dasharray": same ? "6 5" : undefined,
+                                    "data-series": "amnl", "data-values": JSON.stringify(amnl.map(function (x) { return +x.toFixed(4); }))});
+    var wt = weight(t, wMax, d.max_rul);
+    el(fig.svg, "line", {x1: ax.x(t), x2: ax.x(t), y1: ax.y(0), y2: ax.y(d.y_top), stroke: d.colors.test,
+                         "stroke-opacity": 0.35, "stroke-dasharray": "3 3"});
+    el(fig.svg, "circle", {cx: ax.x(t), cy: ax.y(0), r: 6, fill: d.colors.test, "data-series": "test"});
+    el(fig.svg, "text", {x: ax.x(t) + (t > 0.8 * d.max_rul ? -8 : 8), y: ax.y(0) - 10, "font-size": 11,
+                         "text-anchor": t > 0.8 * d.max_rul ? "end" : "start", fill: d.colors.test},
+       "w = " + fmt(wt, 2));
+    var last = n - 1;
+    fig.legend(ax.box.right + 14, 30, [
+      {kind: "box", color: d.colors.hist, label: "training windows (FD001)"},
+      {kind: "line", color: d.colors.mse, label: "gradient share, MSE"},
+      {kind: "line", color: d.colors.amnl, label: "gradient share, AMNL", dash: same ? "6 5" : undefined},
+      {kind: "dot", color: d.colors.test, label: "test engine"}
+    ]);
+    var note = fig.group({"class": "amnl-note"});
+    var lines = ["Capped bin (RUL " + fmt(d.edges[last], 0) + "\u2013" + fmt(d.edges[last + 1], 0) + "):",
+                 fmt(mse[last], 1) + "% of windows,",
+                 "AMNL gives it " + fmt(amnl[last], 1) + "%",
+                 "of the gradient.",
+                 "",
+                 d.near.label + ": " + fmt(100 * d.near.count / total, 1) + "% of windows,",
+                 "AMNL gives it " + fmt(100 * (d.near.count + (wMax - 1) * d.near.ramp_sum) / wTotal, 1) + "%",
+                 "of the gradient."];
+    lines.forEach(function (s, k) {
+      el(note, "text", {x: ax.box.right + 14, y: 120 + 15 * k, "font-size": 11, fill: "#333"}, s);
+    });
+    var head = same ? "w_max = 1: every weight is 1, so AMNL is plain MSE and the two curves coincide. "
+                    : "w_max = " + fmt(wMax, 1) + ": ";
+    return head + "Test engine at RUL " + fmt(t, 0) + ": weight " + fmt(wt, 2) + ", pull " + fmt(wt, 2) +
+      "\u00d7 a healthy (RUL \u2265 " + fmt(d.max_rul, 0) + ") sample with the same error.";
+  });
+
+  /* Section 14.3. payload (amnl_utils.book.interactive.w_max_payload): y_grid and ramp_grid (the
+   * schedule's shape clip(1 - y/R, 0, 1) on a grid), base = (2/B)|r_i| and ramp = clip(1 - y_i/R)
+   * per sample of one batch, hist_edges, max_rul, w_top. |gradient_i| = base_i (1 + (w_max-1) ramp_i).
+   * Two stacked panels: the schedule on top, the histogram of |gradient_i| below. */
+  root.AMNLFig.register("w_max_ceiling", function (fig, d, v) {
+    var wMax = v.w_max, i;
+    var mid = fig.height / 2;
+    var a1 = fig.axes({left: 64, right: fig.width - 20, top: 16, bottom: mid - 48, x: [0, d.y_grid[d.y_grid.length - 1]],
+                       y: [0, d.w_top], xlabel: "true RUL (cycles)", ylabel: "weight w(y)", ydecimals: 0});
+    var wg = d.ramp_grid.map(function (r) { return 1 + (wMax - 1) * r; });
+    fig.curve(a1, d.y_grid, d.y_grid.map(function () { return 1; }), {stroke: d.colors.mse, "data-series": "mse"});
+    fig.curve(a1, d.y_grid, wg, {stroke: d.colors.amnl, "data-series": "schedule"});
+    fig.legend(a1.box.right - 150, 30, [
+      {kind: "line", color: d.colors.mse, label: "plain MSE"},
+      {kind: "line", color: d.colors.amnl, label: "AMNL, w_max = " + fmt(wMax, 1)}
+    ]);
+    var g = wMaxGradients(d, wMax);
+    var e = d.hist_edges, nb = e.length - 1, counts = [];
+    for (i = 0; i < nb; i++) { counts.push(0); }
+    g.forEach(function (x) {
+      var k = Math.min(Math.max(Math.floor((x - e[0]) / (e[1] - e[0])), 0), nb - 1);
+      counts[k] += 1;
+    });
+    var cmax = Math.max.apply(null, counts.concat([1]));
+    var a2 = fig.axes({left: 64, right: fig.width - 20, top: mid + 16, bottom: fig.height - 48, x: [e[0], e[nb]],
+                       y: [0, cmax * 1.1], xlabel: "per-sample |\u2202L/\u2202\u0177| (cycles)", ylabel: "samples in the batch",
+                       xdecimals: 2});
+    for (i = 0; i < nb; i++) {
+      el(fig.svg, "rect", {x: a2.x(e[i]) + 0.5, width: Math.max(a2.x(e[i + 1]) - a2.x(e[i]) - 1, 0),
+                           y: a2.y(counts[i]), height: a2.y(0) - a2.y(counts[i]), fill: d.colors.amnl,
+                           "fill-opacity": 0.75, "data-series": "hist"});
+    }
+    return wMaxReadout(d, wMax);
+  });
+
+  /* Section 14.2. payload (amnl_utils.book.interactive.schedule_explorer_payload): per schedule its
+   * shape on the 1-cycle y_grid and its shape summed over the windows of each RUL bucket; counts
+   * and n of the windows. Checkboxes (one per schedule name) pick the schedules drawn. Top panel:
+   * the weight curves and the test engine; bottom panel: grouped bars of the gradient share per
+   * bucket, with a tick at each bucket's share of the windows. */
+  root.AMNLFig.register("schedule_explorer", function (fig, d, v) {
+    var wMax = v.w_max, t = v.test_rul;
+    var picked = d.schedules.filter(function (e) { return v[e.name]; });
+    var vals = scheduleValues(d, wMax, t);
+    var lo = d.w_range[0], hi = d.w_range[1];
+    var a1 = fig.axes({left: 64, right: fig.width - 20, top: 16, bottom: 250, x: [0, d.y_grid[d.y_grid.length - 1]],
+                       y: [lo - 0.05 * (hi - lo), hi], yticks: ticks(lo, hi, 4), xlabel: "true RUL (cycles)",
+                       ylabel: "weight w(y)", ydecimals: 0});
+    el(fig.svg, "line", {x1: a1.x(t), x2: a1.x(t), y1: a1.y(a1.y.d0), y2: a1.y(hi), stroke: d.colors.test,
+                         "stroke-opacity": 0.6, "stroke-dasharray": "4 3", "data-series": "test"});
+    picked.forEach(function (e) {
+      fig.curve(a1, d.y_grid, e.shape_grid.map(function (s) { return 1 + (wMax - 1) * s; }),
+                {stroke: e.color, "data-series": "weight-" + e.name});
+      el(fig.svg, "circle", {cx: a1.x(t), cy: a1.y(vals[e.name].weight), r: 4.5, fill: e.color,
+                             stroke: "#fff", "stroke-width": 1});
+    });
+    fig.legend(a1.box.right - 150, 30, picked.map(function (e) { return {kind: "line", color: e.color, label: e.label}; })
+      .concat([{kind: "line", color: d.colors.test, label: "test engine", dash: "4 3"}]));
+    var nb = d.buckets.length;
+    var a2 = fig.axes({left: 64, right: fig.width - 20, top: 316, bottom: fig.height - 48, x: [-0.5, nb - 0.5],
+                       y: [0, d.share_top], xticks: [], xlabel: "true-RUL bucket of the FD001 training windows",
+                       ylabel: "share of the gradient (%)"});
+    var width = 0.8 / Math.max(picked.length, 1);
+    for (var b = 0; b < nb; b++) {
+      el(a2.g, "text", {x: a2.x(b), y: a2.box.bottom + 17, "text-anchor": "middle", "font-size": 11, fill: "#333"},
+         d.buckets[b]);
+      var share = 100 * d.counts[b] / d.n;
+      el(fig.svg, "line", {x1: a2.x(b - 0.44), x2: a2.x(b + 0.44), y1: a2.y(share), y2: a2.y(share), stroke: "#222",
+                           "stroke-width": 2.5, "data-series": "windows"});
+    }
+    picked.forEach(function (e, k) {
+      var shares = vals[e.name].shares.map(function (x) { return 100 * x; });
+      var g = el(fig.svg, "g", {"data-series": "share-" + e.name,
+                                "data-values": JSON.stringify(shares.map(function (x) { return +x.toFixed(4); }))});
+      shares.forEach(function (x, b) {
+        var x0 = b - 0.4 + width * k;
+        el(g, "rect", {x: a2.x(x0) + 0.5, width: Math.max(a2.x(x0 + width) - a2.x(x0) - 1, 0), y: a2.y(x),
+                       height: a2.y(0) - a2.y(x), fill: e.color});
+      });
+    });
+    fig.legend(a2.box.left + 12, 332, [{kind: "line", color: "#222", label: "share of windows (MSE)"}]);
+    return scheduleReadout(d, picked.map(function (e) { return e.name; }), wMax, t);
+  });
+})(window);
