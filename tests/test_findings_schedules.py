@@ -64,7 +64,7 @@ def _write_grid(root, shift: dict[str, float], sd: float = 0.1, n: int = 10, par
                 "of": 25.0 if m.startswith("late") else float("nan"), "partial": partial}
                for s in SUBSETS for a in arms for m in base]
     comps = []
-    t = stats._t_quantile(0.975, n - 1)
+    t = stats.t_quantile(0.975, n - 1)
     for s in SUBSETS:
         for a, b in E.get_grid("schedules").pairs:
             for m in base:

@@ -301,3 +301,31 @@ def plot_w_max_differences(comparisons: Any, metrics: Sequence[str], w_max_value
     fig.legend(handles, labels, loc="outside lower center", ncol=3, fontsize=8.5)
     return fig
 
+
+def plot_relative_forest(rows: Sequence[dict], measures: Sequence[str], labels: dict[str, str] | None = None):
+    """Forest plot of relative paired differences (``rows`` of
+    :func:`amnl_utils.analysis.verdict.verdict_table`): one panel per measure, stacked; a row per
+    subset and the pooled estimate last (a diamond). Intervals in %; a hollow marker crosses 0, and a
+    grey band marks ± the pooled smallest detectable effect. Returns the Figure."""
+    import matplotlib.pyplot as plt  # lazy: matplotlib loads only when a figure is drawn
+
+    labels = labels or {}
+    fig, axes = plt.subplots(len(measures), 1, figsize=(7.0, 0.8 + 1.7 * len(measures)), squeeze=False)
+    for ax, m in zip(axes[:, 0], measures):
+        got = [r for r in rows if r["measure"] == m]
+        pooled = [r for r in got if r["subset"] == "pooled"]
+        if pooled:
+            ax.axvspan(-100 * pooled[0]["mde"], 100 * pooled[0]["mde"], color="#000000", alpha=0.06, lw=0)
+        y = np.arange(len(got))[::-1]
+        for yi, r in zip(y, got):
+            crosses = r["lo"] <= 0 <= r["hi"]
+            color = COLORS["amnl"] if r["subset"] != "pooled" else "black"
+            ax.errorbar([100 * r["rel"]], [yi], xerr=[[100 * (r["rel"] - r["lo"])], [100 * (r["hi"] - r["rel"])]],
+                        fmt="D" if r["subset"] == "pooled" else "o", color=color, mfc="white" if crosses else color,
+                        capsize=2, ms=5, lw=1.2)
+        ax.axvline(0, color="black", lw=0.8)
+        ax.set_yticks(y, [f"{r['subset']} ({r['n']} seeds)" if r["subset"] != "pooled" else "pooled" for r in got],
+                      fontsize=9)
+        ax.set_xlabel(f"AMNL − MSE, {labels.get(m, m)} (% of MSE)")
+        ax.grid(axis="y", alpha=0)
+    return fig

@@ -391,3 +391,47 @@ def run_measure_comparisons(grid: str, pairs: Sequence[tuple[str, str]],
     rows = paired_rows(group_runs(grid_records(grid, results)), pairs, metrics)
     return pd.DataFrame([{k: r[k] for k in cols} for r in rows], columns=cols)
 
+
+# --------------------------------------------------------------------------- the verdict
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:+.1f}".replace("-", "−")
+
+
+def verdict_frame(rows: Sequence[dict], labels: dict[str, str], measures: Sequence[str] | None = None) -> Any:
+    """The relative paired differences of :func:`amnl_utils.analysis.verdict.verdict_table` as a
+    table: per measure and subset (pooled last), AMNL − MSE in % of MSE with its 95 % interval, the
+    smallest difference the seeds could detect, and the paired seeds."""
+    out = []
+    for r in rows:
+        if measures is not None and r["measure"] not in measures:
+            continue
+        out.append({"measure": labels.get(r["measure"], r["measure"]), "subset": r["subset"],
+                    "AMNL − MSE (%)": _pct(r["rel"]), "95 % interval (%)": f"{_pct(r['lo'])} to {_pct(r['hi'])}",
+                    "detectable (%)": f"{100 * r['mde']:.1f}", "seeds": int(r["n"])})
+    return pd.DataFrame(out).set_index(["measure", "subset"])
+
+
+def arm_means_frame(rows: Sequence[dict], unit: str, decimals: int = 1) -> Any:
+    """Each arm's mean per subset with its 95 % t-interval over seeds (rows of
+    :func:`amnl_utils.analysis.verdict.arm_means`), one column per arm; ``unit`` goes in the headers."""
+    cell = {}
+    for r in rows:
+        cell.setdefault(r["subset"], {})[f"{arm_label(r['arm'])} ({unit})"] = (
+            f"{r['mean']:.{decimals}f} [{r['lo']:.{decimals}f}, {r['hi']:.{decimals}f}]")
+    return pd.DataFrame.from_dict(cell, orient="index").rename_axis("subset")
+
+
+def health_frame(rows: Sequence[dict]) -> Any:
+    """The health head per subset (rows of :func:`amnl_utils.analysis.verdict.health_table`): each
+    arm's accuracy and macro-F1 in % with its interval, and AMNL − MSE in points."""
+    names = {"health_acc": "accuracy", "health_f1": "macro-F1"}
+    out = []
+    for r in rows:
+        out.append({"subset": r["subset"], "measure": names[r["measure"]],
+                    "MSE (%)": f"{r['mse_pts']:.1f} [{r['mse_lo_pts']:.1f}, {r['mse_hi_pts']:.1f}]",
+                    "AMNL (%)": f"{r['amnl_pts']:.1f} [{r['amnl_lo_pts']:.1f}, {r['amnl_hi_pts']:.1f}]",
+                    "AMNL − MSE (points)": f"{r['diff_pts']:+.1f} [{r['lo_pts']:+.1f}, {r['hi_pts']:+.1f}]"
+                    .replace("-", "−")})
+    return pd.DataFrame(out).set_index(["subset", "measure"])

@@ -33,12 +33,14 @@ N_BOOT: int = 1000
 POWER: float = 0.80
 
 
-def _t_quantile(q: float, df: int) -> float:
+def t_quantile(q: float, df: int) -> float:
+    """The ``q`` quantile of Student's t with ``df`` degrees of freedom."""
     stats = require("scipy.stats", "the t-intervals of amnl_utils.core.stats")
     return float(stats.t.ppf(q, df))
 
 
-def _values(values: np.ndarray, name: str = "values") -> np.ndarray:
+def seed_values(values: np.ndarray, name: str = "values") -> np.ndarray:
+    """``values`` as a finite 1-D float64 array (one number per seed), else a ``ValueError`` naming ``name``."""
     v = np.asarray(values, dtype=np.float64)
     if v.ndim != 1:
         raise ValueError(f"{name} must be 1-D (one value per seed), got shape {v.shape}")
@@ -52,13 +54,13 @@ def t_interval(values: np.ndarray, level: float = LEVEL) -> dict[str, float]:
 
     values: (S,), one number per seed, S >= 2.
     """
-    v = _values(values)
+    v = seed_values(values)
     if v.size < 2:
         raise ValueError(f"a t-interval needs at least 2 values, got {v.size}")
     if not 0 < level < 1:
         raise ValueError(f"level must be in (0, 1), got {level!r}")
     mean, sd = float(v.mean()), float(v.std(ddof=1))
-    half = _t_quantile(0.5 + level / 2, v.size - 1) * sd / np.sqrt(v.size)
+    half = t_quantile(0.5 + level / 2, v.size - 1) * sd / np.sqrt(v.size)
     return {"mean": mean, "sd": sd, "lo": mean - half, "hi": mean + half, "n": int(v.size)}
 
 
@@ -69,7 +71,7 @@ def mde(sd: float, n: int, level: float = LEVEL, power: float = POWER) -> float:
     """
     if n < 2 or not np.isfinite(sd) or sd < 0:
         raise ValueError(f"need n >= 2 and a finite sd >= 0, got n={n}, sd={sd}")
-    return float((_t_quantile(0.5 + level / 2, n - 1) + _t_quantile(power, n - 1)) * sd / np.sqrt(n))
+    return float((t_quantile(0.5 + level / 2, n - 1) + t_quantile(power, n - 1)) * sd / np.sqrt(n))
 
 
 def paired_difference(a: np.ndarray, b: np.ndarray, level: float = LEVEL) -> dict[str, float]:
@@ -77,7 +79,7 @@ def paired_difference(a: np.ndarray, b: np.ndarray, level: float = LEVEL) -> dic
 
     a, b: (S,) the metric of two arms, row ``s`` of both from the same seed.
     """
-    a, b = _values(a, "a"), _values(b, "b")
+    a, b = seed_values(a, "a"), seed_values(b, "b")
     if a.shape != b.shape:
         raise ValueError(f"a and b need one value per seed each, got {a.shape} and {b.shape}")
     t = t_interval(a - b, level)

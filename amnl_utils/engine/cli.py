@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from . import store as R
@@ -90,7 +91,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name}: {len(g.runs())} runs — {g.about}")
         return 0
     if args.cmd == "status":
-        return _status(args.grid, args.results)
+        try:
+            return _status(args.grid, args.results)
+        except BrokenPipeError:  # `status | head`: the reader has seen enough; say nothing more
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 1
     if args.cmd == "run":
         out = run_grid(args.grid, args.results, jobs=args.jobs, data_dir=args.data_dir, progress=not args.no_progress,
                        executor=args.executor, executor_options=_slurm_options(args))

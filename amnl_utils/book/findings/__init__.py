@@ -9,8 +9,8 @@ saying something the data no longer support. ``tests/test_findings.py`` runs the
 committed results.
 
 One module per part of the book: :mod:`.methods` (the tuning log), :mod:`.headline` (§14.4),
-:mod:`.schedules` (§14.2), :mod:`.wmax` (§14.3); :func:`book_findings` gathers what the
-introduction quotes.
+:mod:`.schedules` (§14.2), :mod:`.wmax` (§14.3), :mod:`.verdict` (the pooled verdict);
+:func:`book_findings` gathers what the introduction quotes.
 """
 
 from __future__ import annotations
@@ -55,10 +55,11 @@ from .methods import (  # noqa: E402
     tuning_c_findings,
 )
 from .schedules import schedules_findings  # noqa: E402
+from .verdict import verdict_findings  # noqa: E402
 from .wmax import wmax_findings  # noqa: E402
 
 __all__ = [
     "FindingError", "check", "glue_all", "fmt_range", "methods_findings", "provenance_findings", "tuning_a_findings",
     "tuning_b_findings", "tuning_c_findings", "check_first_step", "headline_findings", "model_findings",
-    "book_findings", "wmax_findings", "schedules_findings",
+    "book_findings", "wmax_findings", "schedules_findings", "verdict_findings",
 ]

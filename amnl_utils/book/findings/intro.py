@@ -7,12 +7,14 @@ from __future__ import annotations
 
 from .headline import headline_findings
 from .schedules import schedules_findings
+from .verdict import verdict_findings
 from .wmax import wmax_findings
 
 
 def book_findings(results=None) -> dict[str, str]:
-    """``intro_headline``, ``intro_schedules`` and ``intro_wmax``: the book's findings, from
-    :func:`~amnl_utils.book.findings.headline_findings` and the §14.2 / §14.3 findings."""
+    """``intro_headline``, ``intro_schedules``, ``intro_wmax`` and ``intro_verdict``: the book's
+    findings, from :func:`~amnl_utils.book.findings.headline_findings`, the §14.2 / §14.3 findings
+    and the pooled verdict."""
     h = headline_findings(results)
     out = {
         "intro_headline": (
@@ -23,5 +25,6 @@ def book_findings(results=None) -> dict[str, str]:
         ),
         "intro_schedules": schedules_findings(results)["sched_answer"],
         "intro_wmax": wmax_findings(results)["wmax_answer"],
+        "intro_verdict": verdict_findings(results)["v_answer"],
     }
     return out
