@@ -57,10 +57,14 @@ COUNT_METRICS: tuple[str, ...] = ("late_count", "late_count_all")
 COMPARED = ("rmse", "nasa", "nf_rmse", "nf_rmse_all", "late_count", "late_count_all", "health_acc", "roughness")
 
 
-def val_roughness(curves: list[dict]) -> float:
-    """Mean absolute change of the validation RMSE from one pass to the next (cycles), pass 2 on."""
-    v = np.array([c["val_rmse"] for c in curves], dtype=np.float64)
-    return float(np.mean(np.abs(np.diff(v[1:])))) if v.size > 2 else float("nan")
+def val_roughness(curves: list[dict], from_pass: int = 2) -> float:
+    """Mean absolute change of the validation RMSE from one pass to the next (cycles), from pass
+    ``from_pass`` on: 2 (the book's measure) leaves out the descent out of the warm-up pass, which
+    measures learning rather than instability; 1 counts every pass."""
+    if from_pass not in (1, 2):
+        raise ValueError(f"from_pass must be 1 or 2, got {from_pass!r}")
+    v = np.array([c["val_rmse"] for c in curves], dtype=np.float64)[from_pass - 1:]
+    return float(np.mean(np.abs(np.diff(v)))) if v.size > 1 else float("nan")
 
 
 def balance_ratio(curves: list[dict]) -> float:

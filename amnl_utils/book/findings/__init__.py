@@ -37,6 +37,11 @@ def glue_all(values: dict[str, str]) -> None:
         glue(name, value, display=False)
 
 
+def signed(x: float, d: int = 2) -> str:
+    """``+0.12`` / ``−0.12`` (a typographic minus)."""
+    return f"{x:+.{d}f}".replace("-", "\u2212")
+
+
 def fmt_range(values, decimals: int = 1, unit: str = "") -> str:
     """``"a to b"`` (or one value if they round alike), with an optional unit after."""
     lo, hi = min(values), max(values)
@@ -59,7 +64,7 @@ from .verdict import verdict_findings  # noqa: E402
 from .wmax import wmax_findings  # noqa: E402
 
 __all__ = [
-    "FindingError", "check", "glue_all", "fmt_range", "methods_findings", "provenance_findings", "tuning_a_findings",
+    "FindingError", "check", "glue_all", "fmt_range", "signed", "methods_findings", "provenance_findings", "tuning_a_findings",
     "tuning_b_findings", "tuning_c_findings", "check_first_step", "headline_findings", "model_findings",
     "book_findings", "wmax_findings", "schedules_findings", "verdict_findings",
 ]

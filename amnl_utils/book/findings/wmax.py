@@ -28,12 +28,15 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ...analysis.verdict import SMALL
 from ...core.constants import W_MAX
+from ...core.stats import paired_difference
 from ...engine import store as R
+from ...engine.aggregate import val_roughness
 from ...engine.grids import BASE, SECOND_SUBSET, W_MAX_CONTROLS, W_MAX_VALUES, grid_runs
-from ..loading import load_summary
+from ..loading import grid_records, load_summary
 from ..tables import run_measure_comparisons
-from . import check, fmt_range
+from . import check, fmt_range, signed
 
 #: The ceiling the source material names: "past w_max ≈ 3 the effective step explodes".
 CLAIMED: float = 3.0
@@ -41,6 +44,8 @@ CLAIMED: float = 3.0
 PERSIST: int = 2
 #: The near-failure metric of the recommendation (every test window with true RUL ≤ 30; engines as groups).
 NF: str = "nf_rmse_all"
+#: The measures of :func:`worst_bound`, in words.
+BOUND_WORDS: dict[str, str] = {NF: "near-failure RMSE over all windows", "rmse": "overall RMSE"}
 #: The stability measures, in the order the book names them.
 STABILITY: dict[str, str] = {
     "roughness": "validation-curve roughness",
@@ -161,6 +166,33 @@ def onsets(flags: Any, persist: int = PERSIST) -> dict[tuple[str, str], float | 
     return out
 
 
+def every_pass_roughness_onsets(records: Sequence[tuple[Any, dict]], subsets: Sequence[str],
+                                ws: Sequence[float]) -> dict[str, tuple[float | None, list[float]]]:
+    """Per subset, ``(onset, flagged w_max values)`` of the roughness flag (:func:`onsets`) when the
+    roughness counts every pass, the warm-up pass included (``val_roughness(curves, from_pass=1)``):
+    the same paired t-interval of AMNL − MSE per w_max, from the grid's run files ``records``
+    ((spec, record) pairs)."""
+    import pandas as pd  # lazy: pandas is optional (the [book] extra)
+
+    by: dict[tuple[str, str], dict[int, float]] = {}
+    for spec, rec in records:
+        by.setdefault((spec.config.subset, spec.arm), {})[spec.config.seed] = val_roughness(rec["curves"], from_pass=1)
+    rows = []
+    for s in subsets:
+        for w in ws:
+            a, b = by.get((s, amnl(w)), {}), by.get((s, MSE_ARM), {})
+            seeds = sorted(set(a) & set(b))
+            if len(seeds) < 2:
+                continue
+            d = paired_difference(np.array([a[k] for k in seeds]), np.array([b[k] for k in seeds]))
+            rows.append({"subset": s, "w_max": w, "measure": "roughness", "value": d["diff"], "lo": d["lo"],
+                         "hi": d["hi"], "flagged": bool(d["lo"] > 0)})
+    flags = pd.DataFrame(rows, columns=["subset", "w_max", "measure", "value", "lo", "hi", "flagged"])
+    on = onsets(flags)
+    return {s: (on.get((s, "roughness")), [float(w) for w in flags[(flags.subset == s) & flags.flagged].w_max])
+            for s in subsets}
+
+
 def ceiling_verdict(onset_map: dict[tuple[str, str], float | None], ws: Sequence[float] | None = None,
                     claimed: float = CLAIMED) -> dict[str, Any]:
     """The claim "training destabilises past w_max ≈ ``claimed``" against the earliest onset.
@@ -253,11 +285,6 @@ def tilt_and_scale(comparisons: Any, subsets: Sequence[str] | None = None, contr
 # --------------------------------------------------------------------------- sentences
 
 
-def signed(x: float, d: int = 2) -> str:
-    """``+0.12`` / ``−0.12`` (a typographic minus)."""
-    return f"{x:+.{d}f}".replace("-", "\u2212")
-
-
 def _where(by_subset: dict[str, list[float]], subsets: Sequence[str]) -> str:
     """``"at 3, 5 and 8 on FD001 and at no w_max on FD002"`` (plain text)."""
     parts = [f"at {wlist(by_subset.get(s, []))} on {s}" for s in subsets]
@@ -318,16 +345,45 @@ def recommendation_sentence(rec: dict[str, Any], diffs: dict[tuple[str, float, s
                 f"at least one ({at(w, 'rmse')}); {upto}. Choose by which error matters more.")
     if rec["rule"] == "harmless":
         two = ""
-        if h >= W_MAX:
-            two = (", and 2 is as good as any of them" if not b2 else
-                   ", though " + ", ".join(f"w_max = {w:g} on {s}" for s, w in b2) + " is measurably better than 2")
-        return (f"No w_max is separable from MSE near failure on both subsets, and {upto}: any value up to "
-                f"{h:g} is harmless{two}.")
+        if h > W_MAX:
+            two = (f"; no value up to {h:g} is measurably better than 2" if not b2 else
+                   "; " + ", ".join(f"w_max = {w:g} on {s}" for s, w in b2) + " is measurably better than 2")
+        return (f"No w_max is separable from MSE near failure on both subsets, and {upto}: "
+                f"{small_effect_clause(diffs, subsets, h)}{two}.")
     both = [w for w in rec["ws"] if all(w in rec["gains"][s] for s in subsets)]
     if both:
         return (f"Stay with MSE: {upto}; the values that lower the near-failure RMSE on both subsets "
                 f"({wlist(both)}) all raise the overall RMSE measurably or destabilise training.")
     return f"Stay with MSE: {upto}, and no w_max lowers the near-failure RMSE on both subsets."
+
+
+def worst_bound(diffs: dict[tuple[str, float, str], dict], subsets: Sequence[str], upto: float,
+                metrics: Sequence[str] = (NF, "rmse"), side: str = "hi") -> tuple[float, str, float, str]:
+    """The interval bound farthest from 0 on one side, relative to MSE's mean, over the AMNL − MSE
+    comparisons at 1 < w_max ≤ ``upto``: ``(fraction, subset, w_max, metric)``. ``side="hi"``: the
+    largest upper bound (+0.19 reads "up to 19 % worse cannot be ruled out"); ``"lo"``: the smallest
+    lower bound (−0.32: "up to 32 % better")."""
+    if side not in ("lo", "hi"):
+        raise ValueError(f"side must be 'lo' or 'hi', got {side!r}")
+    bounds = [(r[side] / r["b_mean"], s, w, m) for (s, w, m), r in diffs.items()
+              if s in subsets and 1.0 < w <= upto and m in metrics]
+    if not bounds:
+        raise ValueError(f"no AMNL − MSE comparison at 1 < w_max <= {upto:g}")
+    # the first of equal bounds (subset, then w_max order) names the place
+    return max(bounds, key=lambda b: b[0]) if side == "hi" else min(bounds, key=lambda b: b[0])
+
+
+def small_effect_clause(diffs: dict[tuple[str, float, str], dict], subsets: Sequence[str], upto: float) -> str:
+    """"any value up to X is harmless" only when every interval bound of AMNL − MSE (near failure,
+    all windows, and overall RMSE) at w_max ≤ X lies within ±5 % of MSE's mean
+    (:data:`amnl_utils.analysis.verdict.SMALL`); else how much worse and better the bounds allow."""
+    hi, s_hi, w_hi, m_hi = worst_bound(diffs, subsets, upto, side="hi")
+    lo, s_lo, w_lo, m_lo = worst_bound(diffs, subsets, upto, side="lo")
+    if max(hi, -lo) <= SMALL:
+        return f"any value up to {upto:g} is harmless (every interval within ±{100 * SMALL:g} % of MSE)"
+    return (f"that does not make them harmless, since the intervals still allow up to {100 * max(hi, 0):.0f} % "
+            f"worse ({BOUND_WORDS[m_hi]} at w_max = {w_hi:g} on {s_hi}) and up to {100 * max(-lo, 0):.0f} % better "
+            f"({BOUND_WORDS[m_lo]} at w_max = {w_lo:g} on {s_lo})")
 
 
 def recommendation_short(rec: dict[str, Any]) -> str:
@@ -341,9 +397,8 @@ def recommendation_short(rec: dict[str, Any]) -> str:
         return (f"every w_max that lowers the near-failure error on both subsets also raises the overall RMSE "
                 f"measurably ({safe})")
     if rec["rule"] == "harmless":
-        return (f"no w_max lowers the near-failure error measurably on both subsets; any value up to {h:g} is "
-                f"harmless"
-                + (" and 2 is as good as any" if h >= W_MAX and not rec["better_than_2"] else ""))
+        return (f"no w_max lowers the near-failure error measurably on both subsets, and none up to {h:g} is "
+                f"measurably worse than MSE")
     return "no w_max beats MSE"
 
 
@@ -370,7 +425,10 @@ def tilt_sentences(ts: dict[str, dict[str, dict[str, int]]]) -> dict[str, str]:
     elif tilt_any and not scale_any:
         reading = f"What AMNL changes comes from the tilt {tally}; {scale_text}"
     elif tilt_any:
-        reading = f"Both act: the tilt moves the errors {tally}, and {scale_text}"
+        worse = t_nf["higher"] + t_all["higher"]
+        moves = ("raises the errors wherever its effect is measurable" if worse == tilt_any else
+                 "lowers the errors wherever its effect is measurable" if worse == 0 else "moves the errors")
+        reading = f"Both act: the tilt {moves} {tally}, and {scale_text}"
     elif scale_any:
         reading = "The tilt adds nothing measurable to what the larger mean weight alone does."
     else:
@@ -467,6 +525,10 @@ def wmax_findings(results=None) -> dict[str, str]:
     flags = stability_flags(summary, comparisons, run_comps, subsets, ws)
     onset_map = onsets(flags)
     verdict = ceiling_verdict(onset_map, ws)
+    every = every_pass_roughness_onsets(grid_records("wmax", results), subsets, ws)
+    out_every = "; ".join(
+        f"on {s} it is flagged {'at ' + wlist(fl) if fl else 'at no w_max'}, "
+        + (f"an onset from w_max = {v:g}" if v is not None else "no persistent onset") for s, (v, fl) in every.items())
     div = summary[(summary.metric == "diverged") & summary.arm.isin([amnl(w) for w in ws])]
     n_div = int(round(float((div["mean"] * div["n_seeds"]).sum())))
     n_runs = int(div["n_seeds"].sum())
@@ -515,6 +577,9 @@ def wmax_findings(results=None) -> dict[str, str]:
         "wmax_flag_chance": f"{0.025 * len(tested):.1f}",
         "wmax_persist": f"{PERSIST}",
         "wmax_onsets": onset_text,
+        "wmax_rough_every": (f"The onset depends on how the roughness is measured: it leaves out the first pass, "
+                             f"whose descent out of the warm-up is learning, not instability. Counted over every "
+                             f"pass: {out_every}."),
         "wmax_verdict": verdict_sentence(verdict, n_div, n_runs, top),
         "wmax_recommendation": recommendation_sentence(rec, diffs, subsets),
         "wmax_rec_value": f"{rec['value']:g}",
