@@ -170,6 +170,7 @@ def headline_findings(results=None) -> dict[str, str]:
     else:
         out["h_chance"] = (f"Of all {len(tested)} intervals of the three pairs, {n_sep} exclude 0, more than the "
                            f"about {chance:.1f} that chance alone would give at the 95 % level")
+    out["h_short"] = f"With {n_seeds} seeds per arm, AMNL against plain MSE shows {out['h_amnl_mse']}."
     out["h_answer"] = (
         f"Trained with {n_seeds} seeds per arm and selected on validation engines, AMNL against plain MSE "
         f"shows {out['h_amnl_mse']}; against MSE scaled by AMNL's mean weight it shows "

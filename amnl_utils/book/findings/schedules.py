@@ -295,6 +295,14 @@ def schedules_findings(results=None) -> dict[str, str]:
                f"; near failure (all windows) it {_claim_summary('nf_rmse_all')}")
     claim = (f" In test RMSE, the source material's claim that linear beats exponential by 4–8 % "
              f"{out['claim_rmse_summary']}{nf_part}.")
+    if nothing:
+        out["sched_short"] = "no schedule's test RMSE differs measurably from the linear ramp's"
+    elif out["sched_chance"]:
+        out["sched_short"] = (f"no schedule differs from it beyond chance ({n_sep} of {k} intervals exclude 0; chance "
+                              f"alone gives {0.05 * k:.1f})")
+    else:
+        out["sched_short"] = (f"{n_sep} of the {k} intervals against it exclude 0, more than chance alone gives "
+                              f"({0.05 * k:.1f})")
     if not nothing and out["sched_chance"]:
         # chance explains what separates: say that first, and leave the per-schedule detail to the page
         out["sched_answer"] = (f"No evidence that the shape of the decay matters ({where}): {n_sep} of the {k} "

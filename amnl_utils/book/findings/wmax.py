@@ -588,6 +588,11 @@ def wmax_findings(results=None) -> dict[str, str]:
     cost = side("rmse", lower=False)
     cost_clause = ("" if not any(cost.values()) else
                    f"; larger values raise the overall test RMSE measurably ({out['wmax_rmse_cost_where']})")
+    first_cost = min((w for ws_ in cost.values() for w in ws_), default=None)
+    out["wmax_short"] = ("no w_max lowers the near-failure error measurably on both subsets"
+                         + ("" if first_cost is None else
+                            f", and the overall RMSE rises measurably from w_max = {first_cost:g} on "
+                            + " and ".join(s for s in subsets if first_cost in cost[s])))
     out["wmax_answer"] = (f"Trained on {' and '.join(subsets)} ({out['wmax_seeds']} seeds per arm), "
                           f"{verdict_short(verdict, n_div, top)}; {recommendation_short(rec)}{cost_clause}.")
     return out
