@@ -1,4 +1,4 @@
-"""Shared fixtures: where the real C-MAPSS files are (SPEC §3: through CMAPSS_DIR)."""
+"""Shared fixtures: where the real C-MAPSS files are (read through CMAPSS_DIR, as the Methods page says)."""
 
 from __future__ import annotations
 

@@ -122,3 +122,15 @@ def test_the_direction_test_catches_a_wrong_import(tmp_path):
     bad = PACKAGE / "core" / "weights.py"
     node = ast.parse("from ..engine import store").body[0]
     assert _layer(_resolve(bad, node)) == LAYERS.index("engine") > _layer(_name(bad))
+
+
+def test_no_source_cites_a_file_outside_the_repository():
+    """Docstrings and comments cite the book's Methods page or a section, never the team's
+    specification, which is not part of the repository a reader has."""
+    import re
+
+    sources = [*MODULES, *sorted((PACKAGE.parent / "tests").rglob("*.py")), *sorted((PACKAGE.parent / "tools").glob("*.py"))]
+    cited = [f"{p.relative_to(PACKAGE.parent)}:{i}" for p in sources
+             for i, line in enumerate(p.read_text().splitlines(), 1) if re.search(r"\bSPEC\b|SPEC\.md", line)
+             and p.name != "test_architecture.py"]
+    assert not cited, "cites the specification, which readers do not have: " + ", ".join(cited)

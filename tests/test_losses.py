@@ -1,4 +1,4 @@
-"""NumPy and PyTorch losses: the worked example, parity, reduction, bad input (SPEC §2)."""
+"""NumPy and PyTorch losses: the worked example, parity, reduction, bad input (Methods page, "Metrics"; §14.1)."""
 
 from __future__ import annotations
 

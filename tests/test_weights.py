@@ -1,4 +1,4 @@
-"""Weight schedules: endpoints, range, monotonicity, the clip floor, bad input (SPEC §2, §5 14.2)."""
+"""Weight schedules: endpoints, range, monotonicity, the clip floor, bad input (Methods page; §14.2)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Find, verify and fetch the NASA C-MAPSS files (SPEC §3).
+"""Find, verify and fetch the NASA C-MAPSS files (the book's Methods page, "Data").
 
 Where the data live, first match wins:
 

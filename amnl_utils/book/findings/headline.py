@@ -25,8 +25,8 @@ from .methods import tuning_a_findings
 PAIRS: tuple[tuple[str, str], ...] = (("amnl", "mse"), ("scaled_mse", "mse"), ("amnl", "scaled_mse"))
 #: The test metrics of the headline comparisons, in the order the prose lists them.
 ERROR_METRICS: tuple[str, ...] = ("rmse", "nasa", "nf_rmse", "nf_rmse_all", "late_count", "late_count_all")
-#: Targets for the MSE arm's mean test RMSE (the independent DCNN re-implementation; SPEC anchors
-#: live in :data:`amnl_utils.book.tables.ANCHORS`).
+#: Targets for the MSE arm's mean test RMSE (the independent DCNN re-implementation; the published
+#: numbers live in :data:`amnl_utils.book.tables.ANCHORS`).
 REIMPL = "DCNN re-implementation"
 
 
