@@ -219,7 +219,9 @@ def test_schedules_results_section(open_page) -> None:
     for k in range(tables.count()):  # no cell cut off: a wide table scrolls inside its own box
         assert "..." not in tables.nth(k).inner_text()
     answer = page.locator("p", has_text="Answer in one line.")
-    assert "Trained on FD001 and FD002" in answer.inner_text()
+    assert "Trained, " in answer.inner_text()  # the glued short answer rendered
+    detail = page.locator("p", has_text="In more detail.")
+    assert "on FD001 and FD002 with 10 seeds per arm" in detail.inner_text()
     log.assert_clean()
 
 
@@ -251,7 +253,9 @@ def test_wmax_results_section(open_page, viewport) -> None:
     for k in range(tables.count()):  # no cell cut off: a wide table scrolls inside its own box
         assert "..." not in tables.nth(k).inner_text()
     answer = page.locator("p", has_text="Answer in one line.")
-    assert "Trained on FD001 and FD002" in answer.inner_text()
+    assert "Trained, " in answer.inner_text()  # the glued short answer rendered
+    detail = page.locator("p", has_text="In more detail.")
+    assert "Trained on FD001 and FD002" in detail.inner_text()
     takeaway = page.locator(".admonition", has_text="Takeaway")
     assert "Trained on FD001 and FD002" in takeaway.inner_text()
     log.assert_clean()
