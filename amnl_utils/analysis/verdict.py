@@ -145,6 +145,10 @@ def _pct(x: float) -> str:
     return f"{100 * x:.1f}".replace("-", "−")
 
 
+def _spct(x: float) -> str:
+    return ("+" if x >= 0 else "") + _pct(x)
+
+
 def verdict_words(row: dict[str, Any], a_name: str = "AMNL", b_name: str = "MSE") -> str:
     """The sentence the interval of a :func:`verdict_table` row allows, e.g. "AMNL lowers
     near-failure RMSE (…) by 4.1 % [0.9, 7.3] against MSE" or "there is no measurable difference
@@ -158,6 +162,6 @@ def verdict_words(row: dict[str, Any], a_name: str = "AMNL", b_name: str = "MSE"
         return f"{a_name} lowers {label} by {_pct(-rel)} % [{_pct(-hi)}, {_pct(-lo)}] against {b_name}"
     if lo > 0:
         return f"{a_name} raises {label} by {_pct(rel)} % [{_pct(lo)}, {_pct(hi)}] against {b_name}"
-    return (f"there is no measurable difference in {label} between {a_name} and {b_name} ({'+' if rel >= 0 else ''}"
-            f"{_pct(rel)} % [{_pct(lo)}, {_pct(hi)}]): a reduction larger than {_pct(-lo)} % or an increase "
+    return (f"there is no measurable difference in {label} between {a_name} and {b_name} ({_spct(rel)} % "
+            f"[{_spct(lo)}, {_spct(hi)}]): a reduction larger than {_pct(-lo)} % or an increase "
             f"larger than {_pct(hi)} % is ruled out")

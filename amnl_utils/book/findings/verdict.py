@@ -83,10 +83,17 @@ def verdict_findings(results=None) -> dict[str, str]:
     out["v_per_subset"] = "; ".join(f"{r['subset']}: {'+' if r['rel'] >= 0 else ''}{_pct(r['rel'])} % "
                                     f"[{_pct(r['lo'])}, {_pct(r['hi'])}]" for r in per)
     out["v_mde_subsets"] = f"{_pct(min(r['mde'] for r in per), 0)} to {_pct(max(r['mde'] for r in per), 0)}"
-    out["v_rmse_small"] = ("both bounds of the pooled RMSE interval lie within ±5 %, so on overall RMSE AMNL is "
-                           "as good as MSE" if small_effect_allowed(pooled["rmse"]["lo"], pooled["rmse"]["hi"]) else
-                           "the pooled RMSE interval reaches beyond ±5 %, so not even overall RMSE can be called "
-                           "unchanged")
+    r = pooled["rmse"]
+    small = small_effect_allowed(r["lo"], r["hi"])
+    if small and r["lo"] <= 0 <= r["hi"]:
+        out["v_rmse_small"] = ("both bounds of the pooled RMSE interval lie within ±5 %, so on overall RMSE AMNL is "
+                               "as good as MSE")
+    elif small:
+        out["v_rmse_small"] = ("a measurable but small difference: both bounds of the pooled RMSE interval lie "
+                               "within ±5 %")
+    else:
+        out["v_rmse_small"] = ("the pooled RMSE interval reaches beyond ±5 %, so not even overall RMSE can be called "
+                               "unchanged")
     # the health head: does AMNL change the other task?
     sep = [h for h in health if not h["lo_pts"] <= 0 <= h["hi_pts"]]
     out["v_health"] = (
