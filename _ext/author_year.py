@@ -10,24 +10,31 @@ registers, both under the name ``amnl_author_year``:
 - a bibliography style (``bibtex_default_style``): pybtex's ``plain`` formatting of each entry,
   sorted by author, year and title (ignoring case and TeX braces), each labelled with the same
   author-year text as its citations. Two entries with the same label get "a", "b", ... after the
-  year in the list (the citations in the text do not: cite such entries with words that tell
-  them apart).
+  year, in the list and in the citations alike ("book-ai.org, 2026a"): the citation's year is read
+  from the entry's list label (:func:`labelled_year`), so the two can never disagree.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from pybtex.plugin import register_plugin
 from pybtex.richtext import Text
 from pybtex.style.formatting.plain import Style as PlainStyle
 from pybtex.style.labels import BaseLabelStyle
 from pybtex.style.sorting.author_year_title import SortingStyle
+from pybtex.style.template import node
 from sphinx.application import Sphinx
 from sphinxcontrib.bibtex.plugin import register_plugin as register_bibtex_plugin
 from sphinxcontrib.bibtex.style.referencing import BracketStyle
 from sphinxcontrib.bibtex.style.referencing.author_year import AuthorYearReferenceStyle
+from sphinxcontrib.bibtex.style.referencing.basic_author_year import (
+    BasicAuthorYearParentheticalReferenceStyle,
+    BasicAuthorYearTextualReferenceStyle,
+)
+from sphinxcontrib.bibtex.style.referencing.extra_year import ExtraYearReferenceStyle
+from sphinxcontrib.bibtex.style.template import join, join2, post_text, pre_text, reference
 
 #: The bibliography style (``bibtex_default_style``) and the citation style
 #: (``bibtex_reference_style``) this registers.
@@ -83,6 +90,44 @@ class AuthorYearStyle(PlainStyle):
     default_sorting_style = AuthorYearSorting
 
 
+@node
+def labelled_year(children, data) -> Text:
+    """The year as the bibliography labels it: "2026a" where two entries share "book-ai.org, 2026"
+    (the part of :class:`AuthorYearLabels`' label after the last ", ")."""
+    assert not children
+    return Text(data["formatted_entry"].label.rsplit(", ", 1)[-1])
+
+
+class _Parenthetical(BasicAuthorYearParentheticalReferenceStyle):
+    def inner(self, role_name):
+        return join2(sep1=self.pre_text_sep, sep2=self.post_text_sep)[
+            pre_text,
+            reference[join(sep=self.author_year_sep)[
+                self.person.author_or_editor_or_title(full="s" in role_name), labelled_year]],
+            post_text,
+        ]
+
+
+class _Textual(BasicAuthorYearTextualReferenceStyle):
+    def inner(self, role_name):
+        return join(sep=self.text_reference_sep)[
+            self.person.author_or_editor_or_title(full="s" in role_name),
+            join[self.bracket.left,
+                 join2(sep1=self.pre_text_sep, sep2=self.post_text_sep)[pre_text, reference[labelled_year], post_text],
+                 self.bracket.right],
+        ]
+
+
+class _Year(ExtraYearReferenceStyle):
+    def inner(self, role_name):
+        return reference[labelled_year]
+
+
+#: sphinxcontrib-bibtex's year-printing styles and their labelled-year twins.
+_LABELLED = {BasicAuthorYearParentheticalReferenceStyle: _Parenthetical,
+             BasicAuthorYearTextualReferenceStyle: _Textual, ExtraYearReferenceStyle: _Year}
+
+
 def _round() -> BracketStyle:
     return BracketStyle(left="(", right=")")
 
@@ -97,6 +142,13 @@ class RoundAuthorYearReferenceStyle(AuthorYearReferenceStyle):
     bracket_author: BracketStyle = field(default_factory=_round)
     bracket_label: BracketStyle = field(default_factory=_round)
     bracket_year: BracketStyle = field(default_factory=_round)
+
+    def __post_init__(self):
+        super().__post_init__()
+        # the same sub-styles, printing the year as the bibliography labels it ("2026a")
+        self.styles = [_LABELLED[type(s)](**{f.name: getattr(s, f.name) for f in fields(s)})
+                       if type(s) in _LABELLED else s for s in self.styles]
+        self.role_style.update((role, s) for s in self.styles for role in s.role_names())
 
 
 def setup(app: Sphinx) -> dict:

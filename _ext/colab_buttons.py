@@ -8,7 +8,9 @@ reads it (through the same function) to set the theme's buttons, so the two cann
 - not published (either value empty): no Colab launch button, no repository button, and no
   repository address at all (Jupyter Book would otherwise fill in its own default address);
 - published: a repository button and a Colab button on every notebook page, opening the notebook
-  at exactly ``ref`` (``.../blob/<ref>/chapters/<name>.ipynb``).
+  at exactly ``ref`` (``.../blob/<ref>/chapters/<name>.ipynb``). Pages written in MyST Markdown
+  (the introduction, Methods) get no launch button: Colab cannot open a ``.md`` file
+  (:func:`drop_launch_buttons_off_notebooks`).
 
 A Colab button configured by hand (``launch_buttons.colab_url``) is an error: it would open the
 notebook at a moving branch, or at an address nobody owns.
@@ -65,7 +67,20 @@ def configure(app: Sphinx, config) -> None:
     config.html_theme_options = theme
 
 
+def drop_launch_buttons_off_notebooks(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
+    """Remove sphinx-book-theme's launch buttons from a page whose source is not an ``.ipynb``
+    (a MyST Markdown page with code cells counts as a notebook for the theme, but a launch link to
+    it opens a file Colab cannot read)."""
+    if Path(app.env.doc2path(pagename)).suffix == ".ipynb":
+        return
+    buttons = context.get("header_buttons")
+    if buttons:
+        context["header_buttons"] = [b for b in buttons if b.get("label") != "launch-buttons"]
+
+
 def setup(app: Sphinx) -> dict:
     # Before the theme reads html_theme_options (builder-inited).
     app.connect("config-inited", configure, priority=100)
+    # After the theme has added its launch buttons (priority 501).
+    app.connect("html-page-context", drop_launch_buttons_off_notebooks, priority=600)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -86,9 +86,9 @@ def drop_unused_scripts(app: Sphinx, pagename: str, templatename: str, context: 
 
 
 def setup(app: Sphinx) -> dict:
-    # MathJax on every page, not only on pages whose body has math: the table of contents in every
-    # page's sidebar shows chapter titles with math ("14.3 The $w_{\max}$ ceiling"), which would
-    # stay raw TeX on a page without it.
+    # MathJax on every page, not only on pages whose body has math: a page's sidebar or a link text
+    # may carry another page's math, which would stay raw TeX on a page without it. (Titles carry
+    # none: a browser tab cannot typeset, so §14.3 is "The wₘₐₓ ceiling", and a test keeps it so.)
     app.set_html_assets_policy("always")
     # Early (default is 500) so that myst-nb builds its own config from ours.
     app.connect("config-inited", configure, priority=100)

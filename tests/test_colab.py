@@ -1,5 +1,7 @@
 """The Colab path: generated from _config.yml's `colab:` block, first in every notebook, inert outside
-Colab, refusing to fetch anything until the book's real address and a fixed version are published.
+Colab; until the book's real address and a fixed version are published it fetches nothing and
+installs only an archive the reader uploaded (`make colab-bundle`); every failure is one line that
+says what to do.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import shutil
 import subprocess
 import sys
 import types
+import zipfile
 from pathlib import Path
 
 import nbformat
@@ -19,6 +22,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 TAG_CONFIG = "colab:\n  repository: https://github.com/someone/fork/\n  ref: v0.1.0\n"
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
+COLAB_URL_EXAMPLE = "https://colab.research.google.com/github/someone/fork/blob/v0.1.0/intro.md"
 
 
 def _load(name: str, path: Path):
@@ -92,7 +96,8 @@ def test_unpublished_states(tmp_path: Path, text: str, missing: str) -> None:
     source = tool.colab_cell_source(cfg)
     assert source.startswith(tool.COLAB_MARKER)
     assert f"{missing} in _config.yml" in source
-    assert "subprocess" not in source and "git" not in source and "pip" not in source
+    assert "git" not in source.replace("github", "")  # nothing is fetched from anywhere
+    assert "make colab-bundle" in source
 
 
 @pytest.mark.parametrize(
@@ -141,14 +146,85 @@ def fake_colab(monkeypatch):
     return calls
 
 
-def test_unpublished_cell_in_colab_stops_and_fetches_nothing(fake_colab, capsys, monkeypatch, tmp_path) -> None:
+def _unpublished_source(tmp_path: Path, monkeypatch) -> tuple[str, Path, Path]:
+    clone, bundle = tmp_path / "amnl-book", tmp_path / "amnl-book.zip"
+    monkeypatch.setattr(tool, "COLAB_CLONE", str(clone))
+    monkeypatch.setattr(tool, "COLAB_BUNDLE", str(bundle))
+    return tool.colab_cell_source(config(tmp_path, 'colab:\n  repository: ""\n  ref: ""\n')), clone, bundle
+
+
+def test_unpublished_cell_in_colab_without_an_upload_says_what_to_do(fake_colab, capsys, monkeypatch, tmp_path) -> None:
     monkeypatch.delenv("AMNL_RESULTS", raising=False)
-    source = tool.colab_cell_source(config(tmp_path, 'colab:\n  repository: ""\n  ref: ""\n'))
-    with pytest.raises(RuntimeError, match=r"not published yet: colab\.repository and colab\.ref are not set"):
+    source, clone, bundle = _unpublished_source(tmp_path, monkeypatch)
+    with pytest.raises(SystemExit) as stop:  # IPython shows a SystemExit as one line, no traceback
         run_cell(source)
-    assert fake_colab == {"run": [], "fetch": []}, "the unpublished cell must not clone, install or download"
-    assert "AMNL_RESULTS" not in os.environ
+    message = str(stop.value)
+    assert "colab.repository and colab.ref are not set" in message
+    assert "make colab-bundle" in message and str(bundle) in message and "'Two commands'" in message
+    assert fake_colab == {"run": [], "fetch": []}, "with nothing uploaded the cell must not install or download"
+    assert "AMNL_RESULTS" not in os.environ and not clone.exists()
     assert capsys.readouterr().out == ""
+
+
+def test_unpublished_cell_in_colab_installs_the_uploaded_archive(fake_colab, monkeypatch, tmp_path) -> None:
+    monkeypatch.setenv("AMNL_RESULTS", "before")  # restored after the test
+    source, clone, bundle = _unpublished_source(tmp_path, monkeypatch)
+    # laid out like the archive `make colab-bundle` writes (git archive: the tree's files at its root)
+    with zipfile.ZipFile(bundle, "w") as z:
+        for name in ("pyproject.toml", "amnl_utils/__init__.py"):
+            z.write(ROOT / name, name)
+    run_cell(source)
+    assert (clone / "amnl_utils" / "__init__.py").is_file() and (clone / "pyproject.toml").is_file()
+    assert not Path(str(clone) + ".partial").exists()
+    assert fake_colab["run"] == [(([sys.executable, "-m", "pip", "install", "-q", f"{clone}[data]"],), {"check": True})]
+    assert fake_colab["fetch"] == [((), {})]
+    assert os.environ["AMNL_RESULTS"] == str(clone / "results")
+
+
+@pytest.mark.parametrize("content", [b"not a zip", None], ids=["corrupt", "not the book"])
+def test_unpublished_cell_refuses_a_bad_upload_and_leaves_nothing(fake_colab, monkeypatch, tmp_path, content) -> None:
+    source, clone, bundle = _unpublished_source(tmp_path, monkeypatch)
+    if content is None:
+        with zipfile.ZipFile(bundle, "w") as z:
+            z.writestr("notes.txt", "something else")
+        expected = "holds no amnl_utils/ folder"
+    else:
+        bundle.write_bytes(content)
+        expected = "is not a readable archive"
+    with pytest.raises(SystemExit, match=expected) as stop:
+        run_cell(source)
+    assert "make colab-bundle" in str(stop.value)
+    assert not clone.exists() and not Path(str(clone) + ".partial").exists()
+    assert fake_colab == {"run": [], "fetch": []}
+
+
+def test_a_failed_install_or_fetch_is_one_line(monkeypatch, tmp_path) -> None:
+    google = types.ModuleType("google")
+    google.colab = types.ModuleType("google.colab")
+    monkeypatch.setitem(sys.modules, "google", google)
+    monkeypatch.setitem(sys.modules, "google.colab", google.colab)
+
+    def failing(cmd, **kwargs):
+        raise subprocess.CalledProcessError(128, cmd)
+
+    monkeypatch.setattr(subprocess, "run", failing)
+    clone = tmp_path / "amnl-book"
+    monkeypatch.setattr(tool, "COLAB_CLONE", str(clone))
+    published = tool.colab_cell_source(config(tmp_path, TAG_CONFIG))
+    with pytest.raises(SystemExit, match=r"Could not fetch tag v0\.1\.0 of https://github\.com/someone/fork"):
+        run_cell(published)
+    assert not clone.exists()
+    (clone / "amnl_utils").mkdir(parents=True)  # fetched before; the install fails
+    with pytest.raises(SystemExit, match="pip could not install .* run the notebook locally"):
+        run_cell(published)
+
+
+def test_sync_tool_names_an_unusable_block_in_one_line(monkeypatch, tmp_path, capsys) -> None:
+    monkeypatch.setattr(tool, "CONFIG", config(tmp_path, "colab:\n  repository: https://github.com/a/b\n  ref: main\n"))
+    monkeypatch.setattr(tool, "colab_cell_source", lambda config=tool.CONFIG: tool.colab_target(config))
+    assert tool.main(["--check"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "colab.ref must be a release tag" in err and "never a branch" in err
 
 
 @pytest.mark.parametrize(("ref", "refspec"), [("v0.1.0", "refs/tags/v0.1.0"), (COMMIT, COMMIT)], ids=["tag", "commit"])
@@ -252,6 +328,16 @@ def test_published_book_opens_colab_at_the_ref(tmp_path: Path) -> None:
     assert theme["repository_branch"] == "v0.1.0"  # the launch URL is .../blob/v0.1.0/<notebook>
     assert theme["launch_buttons"]["colab_url"] == buttons.COLAB_URL
     assert theme["use_repository_button"] is True
+
+
+@pytest.mark.parametrize(("source", "kept"), [("chapters/x.ipynb", True), ("intro.md", False), ("methods.md", False)])
+def test_launch_buttons_only_on_notebook_pages(source: str, kept: bool) -> None:
+    app = types.SimpleNamespace(env=types.SimpleNamespace(doc2path=lambda name: f"/book/{source}"))
+    launch = {"type": "group", "label": "launch-buttons", "buttons": [{"url": COLAB_URL_EXAMPLE}]}
+    other = {"type": "group", "label": "download-buttons"}
+    context = {"header_buttons": [other, launch]}
+    buttons.drop_launch_buttons_off_notebooks(app, source.rsplit(".", 1)[0], "page.html", context, None)
+    assert context["header_buttons"] == ([other, launch] if kept else [other])
 
 
 def test_hand_set_colab_button_is_refused(tmp_path: Path) -> None:

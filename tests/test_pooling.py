@@ -237,10 +237,9 @@ def test_a_small_but_measurable_rmse_cost_is_not_called_as_good(monkeypatch):
     """'As good as MSE' needs an interval that contains 0 as well as bounds within ±5 %."""
     from amnl_utils.book.findings import verdict as VF
 
-    rows, health, seeds = VF.verdict_rows()
+    read = VF.verdict_rows()
     for lo, hi, words in ((0.001, 0.021, "a measurable but small difference"), (-0.01, 0.012, "as good as MSE"),
                           (-0.01, 0.07, "reaches beyond ±5 %")):
         changed = [{**r, "lo": lo, "hi": hi, "rel": (lo + hi) / 2} if (r["subset"], r["measure"]) == ("pooled", "rmse")
-                   else r for r in rows]
-        monkeypatch.setattr(VF, "verdict_rows", lambda results=None, c=changed: (c, health, seeds))
-        assert words in VF.verdict_findings()["v_rmse_small"]
+                   else r for r in read.rows]
+        assert words in VF.verdict_findings(verdict=read._replace(rows=changed))["v_rmse_small"]

@@ -10,11 +10,16 @@ Every ``chapters/*.ipynb`` starts with the cell this script generates, tagged ``
 (hidden in the book). Outside Colab the cell does nothing and prints nothing. In Colab:
 
 - **not published** (``repository`` or ``ref`` empty or absent, the state until the project has a
-  real address): the cell raises an error that names what is missing and fetches nothing; the
-  book shows no Colab launch button (``_ext/colab_buttons.py`` reads the same block);
+  real address): the book shows no Colab launch button (``_ext/colab_buttons.py`` reads the same
+  block); the cell installs the archive a reader uploaded to ``COLAB_BUNDLE`` (``make
+  colab-bundle`` writes it from a clone) and, without one, stops with a one-line message that
+  says how to get it, fetching nothing;
 - **published**: the cell fetches exactly ``ref`` of ``repository`` (a tag or a commit, never a
   branch, so a reader gets the code the book was built from), installs it with its ``[data]``
   extra (``amnl_utils`` and the committed ``results/``) and fetches the C-MAPSS data.
+
+A failed fetch, extraction or install stops with one line that says what to do (``SystemExit``, which
+IPython shows without a traceback), and leaves no half-made checkout behind.
 
     python tools/sync_colab_cell.py          # rewrite the first cell where it differs
     python tools/sync_colab_cell.py --check  # exit 1 if a notebook is out of date
@@ -42,6 +47,8 @@ TAGS = ["remove-cell"]
 
 #: Where the cell checks the repository out in Colab (the checkout brings the committed results/).
 COLAB_CLONE = "/content/amnl-book"
+#: Where an unpublished book's cell looks for the archive the reader uploads (`make colab-bundle`).
+COLAB_BUNDLE = "/content/amnl-book.zip"
 
 #: ``https://github.com/<owner>/<name>``: the launch buttons only know GitHub.
 GITHUB_URL = re.compile(r"^https://github\.com/[A-Za-z0-9][A-Za-z0-9-]*/[A-Za-z0-9._-]+$")
@@ -57,15 +64,55 @@ HEADER = (
     "import sys\n"
 )
 
+#: The end of both cells: install the checkout with its ``[data]`` extra, read its results, fetch
+#: the data. A failed install stops with one line that says what to do, not a traceback.
+INSTALL = '''
+    try:
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", repo + "[data]"], check=True)
+    except subprocess.CalledProcessError as exc:
+        raise SystemExit(f"pip could not install {{repo}} (exit {{exc.returncode}}): re-run this cell; "
+                         "if it fails again, run the notebook locally (README.md, 'Two commands').") from None
+    os.environ["AMNL_RESULTS"] = os.path.join(repo, "results")
+    importlib.invalidate_caches()  # let this running kernel see the package pip just installed
+    from amnl_utils.cmapss.download import fetch_cmapss
+
+    fetch_cmapss()'''
+
 UNPUBLISHED = (
     HEADER
     + '''
 if "google.colab" in sys.modules:
-    raise RuntimeError(
-        "This book's Colab set-up is not published yet: {missing} in _config.yml, "
-        "so this cell downloaded and installed nothing. Run the notebook from a clone "
-        "of the repository instead (README.md, 'Two commands')."
-    )'''
+    import importlib
+    import os
+    import shutil
+    import subprocess
+    import zipfile
+
+    # Not published yet: the code comes from an archive the reader uploads (`make colab-bundle`).
+    repo, bundle = "{clone}", "{bundle}"
+    if not os.path.isdir(os.path.join(repo, "amnl_utils")):
+        if not os.path.isfile(bundle):
+            raise SystemExit(
+                "This book has no public address yet ({missing} in _config.yml), so this cell fetched "
+                "nothing. In a clone of the repository run `make colab-bundle`, upload the amnl-book.zip "
+                "it writes to Colab's Files panel ({bundle}) and run this cell again; or run the notebook "
+                "locally (README.md, 'Two commands')."
+            )
+        partial = repo + ".partial"
+        shutil.rmtree(partial, ignore_errors=True)
+        try:
+            with zipfile.ZipFile(bundle) as archive:
+                archive.extractall(partial)
+        except (zipfile.BadZipFile, OSError) as exc:
+            shutil.rmtree(partial, ignore_errors=True)
+            raise SystemExit(f"{bundle} is not a readable archive ({{exc}}): make it again with "
+                             "`make colab-bundle` and upload it again.") from None
+        if not os.path.isdir(os.path.join(partial, "amnl_utils")):
+            shutil.rmtree(partial, ignore_errors=True)
+            raise SystemExit(f"{bundle} holds no amnl_utils/ folder: it is not the book's archive; make it "
+                             "with `make colab-bundle` in a clone and upload that.")
+        os.replace(partial, repo)  # never a half-extracted checkout'''
+    + INSTALL
 )
 
 PUBLISHED = (
@@ -79,17 +126,19 @@ if "google.colab" in sys.modules:
     repo = "{clone}"
     if not os.path.isdir(os.path.join(repo, "amnl_utils")):  # brings amnl_utils and results/
         # exactly {kind} {ref} of {url}: a fixed version, never a moving branch
-        subprocess.run(["git", "init", "-q", repo], check=True)
-        subprocess.run(["git", "-C", repo, "fetch", "-q", "--depth", "1",
-                        "{url}", "{refspec}"], check=True)
-        subprocess.run(["git", "-C", repo, "checkout", "-q", "FETCH_HEAD"], check=True)
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", repo + "[data]"],
-                   check=True)
-    os.environ["AMNL_RESULTS"] = os.path.join(repo, "results")
-    importlib.invalidate_caches()  # let this running kernel see the package pip just installed
-    from amnl_utils.cmapss.download import fetch_cmapss
+        try:
+            subprocess.run(["git", "init", "-q", repo], check=True)
+            subprocess.run(["git", "-C", repo, "fetch", "-q", "--depth", "1",
+                            "{url}", "{refspec}"], check=True)
+            subprocess.run(["git", "-C", repo, "checkout", "-q", "FETCH_HEAD"], check=True)
+        except subprocess.CalledProcessError:
+            import shutil
 
-    fetch_cmapss()'''
+            shutil.rmtree(repo, ignore_errors=True)
+            raise SystemExit("Could not fetch {kind} {ref} of {url}: check that Colab can reach GitHub "
+                             "and that the {kind} exists there, then run this cell again; or run the "
+                             "notebook locally (README.md, 'Two commands').") from None'''
+    + INSTALL
 )
 
 
@@ -150,7 +199,7 @@ def colab_cell_source(config: Path = CONFIG) -> str:
     if target is None:
         keys = missing_keys(config)
         missing = " and ".join(keys) + (" are not set" if len(keys) > 1 else " is not set")
-        return UNPUBLISHED.format(marker=COLAB_MARKER, missing=missing)
+        return UNPUBLISHED.format(marker=COLAB_MARKER, missing=missing, clone=COLAB_CLONE, bundle=COLAB_BUNDLE)
     return PUBLISHED.format(
         marker=COLAB_MARKER,
         clone=COLAB_CLONE,
@@ -188,7 +237,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="report stale notebooks, change nothing")
     args = parser.parse_args(argv)
-    source = colab_cell_source()
+    try:
+        source = colab_cell_source()
+    except ValueError as exc:  # an unusable colab: block: one line that says what to fix
+        print(f"sync_colab_cell: {exc}", file=sys.stderr)
+        return 2
     stale = [p for p in notebooks() if sync_notebook(p, source, write=not args.check)]
     for p in stale:
         print(f"{'out of date' if args.check else 'updated'}: {p.relative_to(ROOT)}")

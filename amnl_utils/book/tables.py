@@ -379,16 +379,17 @@ def relative_table(comparisons: Any, metrics: Sequence[str], pairs: Sequence[tup
 
 def run_measure_comparisons(grid: str, pairs: Sequence[tuple[str, str]],
                             metrics: Sequence[str] = ("clipped_fraction", "best_epoch", "epochs_run"),
-                            results: str | os.PathLike | None = None) -> Any:
+                            results: str | os.PathLike | None = None, records: Sequence | None = None) -> Any:
     """Paired per-seed differences ``A − B`` of per-run training measures (``engine.RUN_MEASURES``),
-    read from a grid's run files, for measures the aggregated comparisons do not hold. Columns as in
+    read from a grid's run files (or from its ``records``, :func:`~amnl_utils.book.loading.grid_records`,
+    when the caller has read them already), for measures the aggregated comparisons do not hold. Columns as in
     ``comparisons.csv`` without the bootstrap: subset, a, b, metric, n_seeds, diff, sd, lo, hi, mde,
     b_mean, verdict (t-interval over the seeds both arms share; pairs with fewer than 2 are left out)."""
     unknown = [m for m in metrics if m not in RUN_MEASURES]
     if unknown:
         raise ValueError(f"not per-run measures: {unknown}; choose from {sorted(RUN_MEASURES)}")
     cols = ["subset", "a", "b", "metric", "n_seeds", "diff", "sd", "lo", "hi", "mde", "b_mean", "verdict"]
-    rows = paired_rows(group_runs(grid_records(grid, results)), pairs, metrics)
+    rows = paired_rows(group_runs(records if records is not None else grid_records(grid, results)), pairs, metrics)
     return pd.DataFrame([{k: r[k] for k in cols} for r in rows], columns=cols)
 
 

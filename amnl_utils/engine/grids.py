@@ -181,6 +181,22 @@ TUNE_C = {
 STAGE_A_WINDOWS: dict[str, int] = {"FD001": 45, "FD002": 60, "FD003": 45, "FD004": 45}
 
 
+#: Stage D (after the first test read, so validation only): can the recipe alone bring FD003 closer
+#: to the independent reproductions? The final recipe with early stopping, against a 60-cycle window,
+#: weight averaging (EMA 0.995) and no cycle index; on FD004, the cycle index re-checked at 3 seeds.
+TUNE_D: dict[str, dict[str, dict[str, Any]]] = {
+    "FD003": {"recipe": {}, "w60": {"window": 60}, "ema": {"ema_decay": 0.995}, "nocycle": {"cycle_feature": False}},
+    "FD004": {"recipe": {}, "nocycle": {"cycle_feature": False}},
+}
+#: The seeds of stage D (the issue asks for at least 3 per probe).
+TUNE_D_SEEDS: tuple[int, ...] = (0, 1, 2)
+
+
+def _tuning_d() -> list[RunSpec]:
+    return [RunSpec(arm, recipe(s, loss="mse", seed=k, evaluate_test=False, **kw))
+            for k in TUNE_D_SEEDS for s, variants in TUNE_D.items() for arm, kw in variants.items()]
+
+
 def _tuning_c() -> list[RunSpec]:
     return [RunSpec(spec.arm, replace(spec.config, window=STAGE_A_WINDOWS[spec.config.subset]))
             for spec in _tuning_grid(TUNE_C, subsets=("FD002", "FD003"))()]
@@ -201,6 +217,9 @@ GRIDS: dict[str, Grid] = {
                    "(MSE, 2 seeds, FD001 and FD004)", _tuning_grid(TUNE_B, subsets=("FD001", "FD004")), tuning=True),
     "tune_c": Grid("tune_c", "the cycle-index input on FD002 (window 60) and FD003 (window 45), clip 10 (MSE, "
                    "2 seeds)", _tuning_c, tuning=True),
+    "tune_d": Grid("tune_d", "after the first test read: FD003's recipe against window 60, weight averaging and "
+                   "no cycle index; FD004 without the cycle index (MSE, early stopping, 3 seeds)", _tuning_d,
+                   pairs=(("w60", "recipe"), ("ema", "recipe"), ("nocycle", "recipe")), tuning=True),
     "headline": Grid(
         "headline", "MSE, scaled MSE and AMNL (w_max = 2) on FD001-FD004, 10 seeds (§14.4)",
         lambda: _product(SUBSETS, SEEDS, headline_arms()),

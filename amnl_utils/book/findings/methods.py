@@ -142,7 +142,7 @@ def _processor(cpu: dict) -> str:
 
 
 #: The grids whose runs the book's conclusions rest on.
-FINAL_GRIDS: tuple[str, ...] = ("headline", "schedules", "wmax")
+FINAL_GRIDS: tuple[str, ...] = ("headline", "schedules", "wmax", "verdict")
 
 
 def provenance_findings(results=None) -> dict[str, str]:

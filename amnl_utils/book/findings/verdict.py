@@ -10,7 +10,7 @@ one place the prose may use a small-effect word is checked by
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from ...analysis.verdict import (
     MEASURES,
@@ -39,17 +39,31 @@ def _sentence(words: str) -> str:
     return words[0].upper() + words[1:] + "."
 
 
-def verdict_rows(results=None) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, int]]:
-    """``(verdict rows, health rows, seeds per subset)`` of the committed verdict grid (as many
-    seeds as have finished; the pairs need both arms)."""
+class Verdict(NamedTuple):
+    """The verdict grid read once: what every cell of the verdict page draws on."""
+
+    #: :func:`~amnl_utils.analysis.verdict.verdict_table` rows (per subset and pooled)
+    rows: list[dict[str, Any]]
+    #: :func:`~amnl_utils.analysis.verdict.health_table` rows
+    health: list[dict[str, Any]]
+    #: paired seeds per subset
+    seeds: dict[str, int]
+    #: :func:`~amnl_utils.analysis.verdict.arm_seed_measures` of the grid
+    values: dict
+
+
+def verdict_rows(results=None) -> Verdict:
+    """The committed verdict grid, read once (as many seeds as have finished; the pairs need both
+    arms)."""
     values = arm_seed_measures(load_grid("verdict", results, partial=True))
     seeds = {s: len(set(values.get((s, "amnl"), {})) & set(values.get((s, "mse"), {}))) for s in SUBSETS}
-    return verdict_table(values=values), health_table(values=values), seeds
+    return Verdict(verdict_table(values=values), health_table(values=values), seeds, values)
 
 
-def verdict_findings(results=None) -> dict[str, str]:
-    """Every number and sentence the verdict quotes (keys ``v_*``), checked."""
-    rows, health, seeds = verdict_rows(results)
+def verdict_findings(results=None, verdict: Verdict | None = None) -> dict[str, str]:
+    """Every number and sentence the verdict quotes (keys ``v_*``), checked; ``verdict`` is the
+    grid already read by :func:`verdict_rows` (else it is read from ``results``)."""
+    rows, health, seeds, _ = verdict if verdict is not None else verdict_rows(results)
     n_min, n_max = min(seeds.values()), max(seeds.values())
     check(n_min >= 10, "every subset of the verdict has at least 10 paired seeds")
     pooled = {r["measure"]: r for r in rows if r["subset"] == "pooled"}

@@ -450,8 +450,9 @@ def wmax_findings(results=None) -> dict[str, str]:
     top = max(ws)
     summary, comparisons, meta = load_summary("wmax", results)
     subsets = [s for s in grid_subsets if s in set(summary.subset)]
+    records = grid_records("wmax", results)  # the run files, read once
     run_comps = run_measure_comparisons("wmax", [(amnl(w), MSE_ARM) for w in ws], ("clipped_fraction",),
-                                        results=results)
+                                        records=records)
 
     # -- what the prose says about the grid's design
     check(ws == (1.5, 2.0, 3.0, 5.0, 8.0, 12.0) and controls == (2.0, 5.0, 12.0) and tuple(grid_subsets) == (
@@ -525,7 +526,7 @@ def wmax_findings(results=None) -> dict[str, str]:
     flags = stability_flags(summary, comparisons, run_comps, subsets, ws)
     onset_map = onsets(flags)
     verdict = ceiling_verdict(onset_map, ws)
-    every = every_pass_roughness_onsets(grid_records("wmax", results), subsets, ws)
+    every = every_pass_roughness_onsets(records, subsets, ws)
     out_every = "; ".join(
         f"on {s} it is flagged {'at ' + wlist(fl) if fl else 'at no w_max'}, "
         + (f"an onset from w_max = {v:g}" if v is not None else "no persistent onset") for s, (v, fl) in every.items())
