@@ -47,6 +47,19 @@ def test_a_broken_claim_is_reported_with_its_sentence(monkeypatch):
         F.tuning_b_findings()
 
 
+def test_stage_d_claims_hold_and_a_retuned_recipe_is_refused(monkeypatch):
+    from amnl_utils.book.findings import methods as M
+
+    out = M.tuning_d_findings()
+    assert out["d_seeds"] == "3" and out["d_val_seeds"] == "20"
+    assert out["d_w60_diff"].startswith("−") and "[" in out["d_ema_diff"]
+    assert float(out["d_val_mean"]) < float(out["d_test_mean"])
+    # the prose says the recipe was not changed after the test read; a changed recipe breaks that claim
+    monkeypatch.setattr(M, "RECIPE", {**M.RECIPE, "FD003": {**M.RECIPE["FD003"], "window": 60}})
+    with pytest.raises(F.FindingError, match="the recipe is unchanged"):
+        M.tuning_d_findings()
+
+
 def test_helpers():
     assert F.fmt_range([1.234, 2.0], 1) == "1.2 to 2.0"
     assert F.fmt_range([1.21, 1.24], 1, "cycles") == "1.2 cycles"

@@ -8,8 +8,9 @@ from collections import Counter
 
 import numpy as np
 
-from ...engine.grids import BASE, RECIPE, grid_runs
+from ...engine.grids import BASE, RECIPE, TUNE_D, TUNE_D_SEEDS, grid_runs
 from ...engine.lineage import equivalent_hashes, load_lineage
+from ...engine.runner import load_grid
 from ...engine.store import code_hash, load_record, resolve_root
 from ..loading import load_curves, load_summary
 from ..tables import patience_table
@@ -126,11 +127,76 @@ def tuning_c_findings(results=None) -> dict[str, str]:
     }
 
 
+def _paired(comparisons, subset: str, arm: str, metric: str = "best_val_rmse") -> dict:
+    row = comparisons[(comparisons.subset == subset) & (comparisons.a == arm) & (comparisons.metric == metric)]
+    check(len(row) == 1, f"stage D compares {arm} with the recipe on {subset}")
+    return row.iloc[0].to_dict()
+
+
+def _signed(d: dict) -> str:
+    return f"{d['diff']:+.2f} [{d['lo']:+.2f}, {d['hi']:+.2f}]".replace("-", "−")
+
+
+def tuning_d_findings(results=None) -> dict[str, str]:
+    """Numbers and checks of stage D (``tune_d``, validation only, after the first test read): FD003's
+    recipe against a 60-cycle window, weight averaging and no cycle index; FD004 without the cycle
+    index; and, from the verdict grid's MSE runs, how far FD003's validation RMSE tells its test RMSE."""
+    from scipy import stats  # lazy: scipy is optional (the [book] extra)
+
+    summary, comps, _ = load_summary("tune_d", results)
+    wide = summary.pivot_table(index=["subset", "arm"], columns="metric", values="mean")
+    sel = wide["best_val_rmse"].unstack("arm")
+    n = {(r.subset, r.arm): int(r.n_seeds) for r in summary[summary.metric == "best_val_rmse"].itertuples()}
+    check(min(n.values()) >= 3, "every stage D probe has at least 3 seeds")
+    w60, ema, nocyc3 = (_paired(comps, "FD003", a) for a in ("w60", "ema", "nocycle"))
+    nocyc4 = _paired(comps, "FD004", "nocycle")
+    per_seed = {(spec.config.subset, spec.arm, spec.config.seed): rec["stopping"]["best_val_rmse"]
+                for spec, rec in load_grid("tune_d", results)}
+    w60_lower = [per_seed[("FD003", "w60", k)] < per_seed[("FD003", "recipe", k)] for k in TUNE_D_SEEDS]
+    check(w60["diff"] < 0 and all(w60_lower), "a 60-cycle window gives FD003 a lower validation RMSE on every seed")
+    check(w60["lo"] < 0 < w60["hi"], "with 3 seeds the window's difference is not measurable")
+    check(ema["lo"] > 0, "weight averaging is measurably worse on FD003")
+    check(nocyc3["lo"] < 0 < nocyc3["hi"] and nocyc4["lo"] < 0 < nocyc4["hi"],
+          "with 3 seeds and early stopping the cycle index makes no measurable difference on FD003 or FD004")
+    check(RECIPE["FD003"]["window"] == 45 and RECIPE["FD003"]["cycle_feature"] and RECIPE["FD004"]["cycle_feature"],
+          "the recipe is unchanged: window 45 and the cycle index on FD003, the cycle index on FD004")
+    # the probes' recipe arm re-made the verdict grid's first MSE runs: same training, test not read
+    verdict = {(spec.config.subset, spec.config.seed): rec for spec, rec in load_grid("verdict", results)
+               if spec.arm == "mse"}
+    check(all(verdict[(s, k)]["stopping"]["best_val_rmse"] == per_seed[(s, "recipe", k)]
+              for s in TUNE_D for k in TUNE_D_SEEDS),
+          "the recipe arm's validation RMSE equals that of the verdict grid's runs of the same seeds")
+    # how far FD003's validation RMSE predicts its test RMSE: the verdict grid's MSE runs
+    recs = [rec for (subset, _), rec in sorted(verdict.items()) if subset == "FD003"]
+    val = np.array([r["val"]["rmse"] for r in recs])
+    test = np.array([r["test"]["rmse"] for r in recs])
+    rho = float(stats.pearsonr(val, test)[0])
+    half = stats.norm.ppf(0.975) / np.sqrt(len(val) - 3)  # Fisher's z-transform
+    r_lo, r_hi = np.tanh(np.arctanh(rho) - half), np.tanh(np.arctanh(rho) + half)
+    check(r_hi < 0.9 and val.mean() < test.mean() - 0.5,
+          "FD003's validation RMSE is a weak guide to its test RMSE, and on another scale (lower)")
+    return {
+        "d_seeds": f"{min(n.values())}",
+        "d_recipe_fd003": f"{sel.loc['FD003', 'recipe']:.2f}",
+        "d_w60": f"{sel.loc['FD003', 'w60']:.2f}",
+        "d_w60_diff": _signed(w60),
+        "d_ema_diff": _signed(ema),
+        "d_nocycle_fd003": _signed(nocyc3),
+        "d_nocycle_fd004": _signed(nocyc4),
+        "d_w60_mde": f"{w60['mde']:.1f}",
+        "d_val_seeds": f"{len(recs)}",
+        "d_val_mean": f"{val.mean():.2f}",
+        "d_test_mean": f"{test.mean():.2f}",
+        "d_val_test_r": f"{rho:+.2f} (95 % interval {r_lo:+.2f} to {r_hi:+.2f})".replace("-", "−"),
+    }
+
+
 def methods_findings(results=None) -> dict[str, str]:
     """Everything the Methods page glues: the recipe's windows, the tuning log, the processors and
     the verify checks."""
     out = {"windows_by_subset": " / ".join(f"{RECIPE[s]['window']}" for s in RECIPE) + " (FD001 / FD002 / FD003 / FD004)"}
     out |= tuning_a_findings(results) | tuning_b_findings(results) | tuning_c_findings(results)
+    out |= tuning_d_findings(results)
     out |= provenance_findings(results)
     return out
 
