@@ -44,8 +44,9 @@ def configure(app: Sphinx, config) -> None:
     config.mathjax_path = f"../{VENDOR_DIR}/{MATHJAX_ENTRY}"
     config.nb_ipywidgets_js = {}
     # pydata-sphinx-theme logs a console error ("Got invalid theme mode") on a reader's first
-    # visit when no default mode is set; the book's figures are drawn on white, so: light.
-    config.html_context = {**(config.html_context or {}), "default_mode": "light"}
+    # visit when no default mode is set. "auto" follows the reader's system; the figures, drawn on
+    # white, follow the theme through _static/amnl.css (dark mode inverts their lightness).
+    config.html_context = {**(config.html_context or {}), "default_mode": "auto"}
     mathjax_source(app)  # fail before the notebooks execute, not after
 
 

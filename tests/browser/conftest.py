@@ -72,15 +72,17 @@ def open_page(browser, site) -> Iterator[Callable[..., tuple[object, PageLog]]]:
     """``open_page("chapters/x.html")`` -> (page, log), loaded, with MathJax finished typesetting.
 
     ``viewport`` (default 1280 x 900) sets the window size; ``touch=True`` gives a touch screen
-    (``locator.tap()``), as on a phone. A page that redirects (index.html's meta refresh) is
+    (``locator.tap()``), as on a phone; ``dark=True`` a reader whose system asks for dark mode (the
+    theme's default "auto" follows it). A page that redirects (index.html's meta refresh) is
     followed to its target before anything else is awaited.
     """
     contexts = []
     local = urlsplit(site).netloc
 
-    def _open(path: str, viewport: dict | None = None, touch: bool = False) -> tuple[object, PageLog]:
+    def _open(path: str, viewport: dict | None = None, touch: bool = False, dark: bool = False) -> tuple[object, PageLog]:
         log = PageLog()
-        context = browser.new_context(viewport=viewport or DESKTOP, device_scale_factor=1, has_touch=touch)
+        context = browser.new_context(viewport=viewport or DESKTOP, device_scale_factor=1, has_touch=touch,
+                                      color_scheme="dark" if dark else "light")
         contexts.append(context)
 
         def route(r) -> None:

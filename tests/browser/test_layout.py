@@ -229,3 +229,37 @@ def test_bibliography_lists_every_entry() -> None:
     text = _plain(unescape(re.sub(r"<[^>]+>", "", html)))
     missing = [key for key, e in bib.entries.items() if _plain(e.fields["title"]) not in text]
     assert not missing, f"references.html does not show the titles of: {missing}"
+
+
+# --------------------------------------------------------------------------- dark mode
+
+
+def _luminance_of_png(png: bytes) -> float:
+    """Mean luminance (0 black ... 1 white) of a screenshot."""
+    import io
+
+    import matplotlib.image as mpimg
+
+    rgb = mpimg.imread(io.BytesIO(png), format="png")[..., :3]
+    return float((0.2126 * rgb[..., 0] + 0.7152 * rgb[..., 1] + 0.0722 * rgb[..., 2]).mean())
+
+
+@pytest.mark.parametrize("path", ["intro.html", "chapters/14_4_dual_task_wiring.html"])
+def test_figures_follow_the_dark_theme(open_page, path: str) -> None:
+    """With the reader's system in dark mode, the page is dark and so are its figures (no bright
+    panels), while in light mode the same figures stay light; screenshots of the first figure at
+    390 px, dark, go to artifacts/screenshots/dark-*.png."""
+    figure = ".bd-article .cell_output img"
+    light, _ = open_page(path, viewport=PHONE)
+    assert light.evaluate("document.documentElement.dataset.theme") == "light"
+    light_img = light.locator(figure).first
+    light_img.scroll_into_view_if_needed()
+    assert _luminance_of_png(light_img.screenshot()) > 0.7
+    page, log = open_page(path, viewport=PHONE, dark=True)
+    assert page.evaluate("document.documentElement.dataset.theme") == "dark"
+    img = page.locator(figure).first
+    img.scroll_into_view_if_needed()
+    shot = img.screenshot()
+    (screenshot(page, f"dark-{_shot_name(path)}", locator=img))
+    assert _luminance_of_png(shot) < 0.3, f"{path}: the first figure is a bright panel in dark mode"
+    log.assert_clean()
