@@ -263,3 +263,32 @@ def test_figures_follow_the_dark_theme(open_page, path: str) -> None:
     (screenshot(page, f"dark-{_shot_name(path)}", locator=img))
     assert _luminance_of_png(shot) < 0.3, f"{path}: the first figure is a bright panel in dark mode"
     log.assert_clean()
+
+
+# --------------------------------------------------------------------------- equations and code
+
+#: Display equations and code a reader copies whose content is wider than their box (they would
+#: scroll sideways): tag, overflow in px and the start of their text.
+WIDER_THAN_BOX = """(selector) => [...document.querySelectorAll(selector)]
+  .filter(e => e.getBoundingClientRect().width > 0 && e.scrollWidth > e.clientWidth + 1)
+  .map(e => `${e.tagName.toLowerCase()} +${e.scrollWidth - e.clientWidth} px: ${(e.textContent || '').trim().slice(0, 50)}`)"""
+CODE = (".bd-article .cell_input div.highlight pre, .bd-article div.highlight-bash div.highlight pre, "
+        ".bd-article div.highlight-python div.highlight pre")
+EQUATIONS = '.bd-article mjx-container[display="true"]'
+
+
+@pytest.mark.parametrize("viewport", [PHONE, {"width": 1280, "height": 900}], ids=["390px", "1280px"])
+@pytest.mark.parametrize("path", content_pages())
+def test_code_lines_wrap_inside_the_column(open_page, path: str, viewport: dict) -> None:
+    page, _ = open_page(path, viewport=viewport)
+    wide = page.evaluate(WIDER_THAN_BOX, CODE)
+    assert not wide, f"{path} at {viewport['width']} px: code that scrolls sideways: {wide[:3]}"
+
+
+@pytest.mark.parametrize("path", content_pages())
+def test_display_equations_fit_the_column_at_desktop_width(open_page, path: str) -> None:
+    """At 1280 px every display equation fits its column. (At 390 px the long ones still scroll
+    inside their own box: MathJax 3 does not break lines.)"""
+    page, _ = open_page(path)
+    wide = page.evaluate(WIDER_THAN_BOX, EQUATIONS)
+    assert not wide, f"{path} at 1280 px: display equations wider than the column: {wide[:3]}"
