@@ -221,7 +221,6 @@ def test_a_failed_install_or_fetch_is_one_line(monkeypatch, tmp_path) -> None:
 
 def test_sync_tool_names_an_unusable_block_in_one_line(monkeypatch, tmp_path, capsys) -> None:
     monkeypatch.setattr(tool, "CONFIG", config(tmp_path, "colab:\n  repository: https://github.com/a/b\n  ref: main\n"))
-    monkeypatch.setattr(tool, "colab_cell_source", lambda config=tool.CONFIG: tool.colab_target(config))
     assert tool.main(["--check"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "colab.ref must be a release tag" in err and "never a branch" in err

@@ -4,6 +4,7 @@ book only when it is stale."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -77,18 +78,12 @@ def test_quiet_kernel_adds_its_flag_once_and_refuses_other_files(tmp_path):
     spec = tmp_path / "kernel.json"
     spec.write_text('{"argv": ["python", "-m", "ipykernel_launcher", "-f", "{connection_file}"]}')
     assert tool.quiet(spec) is True and tool.quiet(spec) is False
-    assert json_argv(spec).count(tool.FLAG) == 1 and not (tmp_path / "kernel.json.tmp").exists()
+    assert json.loads(spec.read_text())["argv"].count(tool.FLAG) == 1 and not (tmp_path / "kernel.json.tmp").exists()
     (tmp_path / "other.json").write_text('{"argv": ["something"]}')
     with pytest.raises(SystemExit, match="not an ipykernel kernelspec"):
         tool.quiet(tmp_path / "other.json")
     with pytest.raises(SystemExit, match="run `make venv`"):
         tool.quiet(tmp_path / "missing.json")
-
-
-def json_argv(path: Path) -> list[str]:
-    import json
-
-    return json.loads(path.read_text())["argv"]
 
 
 def test_the_installed_kernel_starts_without_the_transport_warning():

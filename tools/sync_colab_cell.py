@@ -238,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="report stale notebooks, change nothing")
     args = parser.parse_args(argv)
     try:
-        source = colab_cell_source()
+        source = colab_cell_source(CONFIG)  # read at call time: the one config the run uses
     except ValueError as exc:  # an unusable colab: block: one line that says what to fix
         print(f"sync_colab_cell: {exc}", file=sys.stderr)
         return 2

@@ -12,6 +12,7 @@ admonitions' titles (a heading names a term, the text under it introduces it). R
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from html import unescape
 from html.parser import HTMLParser
 
@@ -93,8 +94,9 @@ def _pages() -> list[str]:
     return [p for p in content_pages() if p not in ("glossary.html", "genindex.html", "search.html", "references.html")]
 
 
+@lru_cache(maxsize=1)
 def _term_ids() -> dict[str, str]:
-    """Glossary term -> its anchor id, read from the built glossary."""
+    """Glossary term -> its anchor id, read from the built glossary (once per test session)."""
     html = (BUILD / "glossary.html").read_text(encoding="utf-8")
     ids = {}
     for m in re.finditer(r'<dt id="(term-[^"]+)">(.*?)<a class="headerlink"', html, re.S):
@@ -134,6 +136,7 @@ def test_glossary_links_resolve(path: str):
     assert targets <= ids, f"{path} links glossary terms that do not exist: {sorted(targets - ids)}"
 
 
+@lru_cache(maxsize=1)
 def _bibliography_labels() -> dict[str, str]:
     html = (BUILD / "references.html").read_text(encoding="utf-8")
     labels = {}
