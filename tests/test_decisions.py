@@ -110,3 +110,23 @@ def test_alpha_lambda_and_prognostic_horizon_by_hand():
 def test_bad_trajectories_are_refused(args, match):
     with pytest.raises(ValueError, match=match):
         outcomes(*args)
+
+
+def test_margin_rule_adds_what_leave_one_engine_out_prefers():
+    # five engines, each predicted exactly but shifted by its own lateness (0, 0, 0, 0, 6 cycles late),
+    # a failure costs k = 50: without the late engine θ 1 looks best, so leaving it out shows a miss;
+    # the margin rule therefore keeps θ past the late engine's edge, and a sixth, later engine is
+    # caught only by the rules that add a margin beyond the worst engine seen
+    base = np.arange(100, -1, -1.0)
+    traj = [(100, base), (100, base), (100, base + 2), (100, base + 4), (100, base + 6)]
+    m = policy_matrix(traj, window=30)
+    plain, margin = tune(m, 50, "plain"), tune(m, 50, "margin")
+    assert plain == 7  # just past the latest engine: 6 cycles late needs θ ≥ 7
+    assert margin > plain  # engines 2 cycles apart: the next one is likely later still
+    assert summarise(m, margin, 50)["failures"] == 0
+
+
+def test_margin_rule_adds_nothing_when_engines_agree():
+    traj = [(r, np.arange(r, -1, -1.0)) for r in (80, 100, 120, 140)]
+    m = policy_matrix(traj, window=30)
+    assert tune(m, 10, "margin") == tune(m, 10, "plain") == 1

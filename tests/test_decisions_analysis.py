@@ -24,7 +24,9 @@ def fake_record(seed: int, bias: float, rng: np.random.Generator, units) -> dict
                         "y_pred": np.clip(true + bias + rng.normal(0, 8, true.size), 0, 125).round(2).tolist()})
         return out
 
-    return {"config": {"window": 45, "seed": seed}, "engines": {"val": engines(val_ids), "decision": engines(dec_ids)}}
+    return {"config": {"window": 45, "seed": seed}, "engines": {"val": engines(val_ids), "decision": engines(dec_ids)},
+            "test": {"rmse": 12.0 + abs(bias), "nasa": 300.0, "nf_rmse_all": 8.0},
+            "stopping": {"best_val_rmse": 12.5 + abs(bias)}}
 
 
 @pytest.fixture(scope="module")
@@ -158,3 +160,13 @@ def test_the_failure_cost_slider_readout_matches_python_in_node(synthetic):
                "process.stdout.write(JSON.stringify([2, 10, 37, 50].map(k => window.AMNLFig.costReadout(d, k))));\n")
     js = json.loads(subprocess.run([node, "-"], input=program, text=True, capture_output=True, check=True).stdout)
     assert js == [cost_readout(payload, k) for k in (2, 10, 37, 50)]
+
+
+def test_the_test_set_table_has_every_trained_arm(synthetic):
+    from amnl_utils.book.decisions import test_frame
+
+    rows = [{"subset": "FD001", "seed": s, "arm": a, "rmse": 12.0 + s, "nasa": 300.0, "nf_rmse_all": 8.0}
+            for s in (0, 1) for a in A.TRAINED]
+    frame = test_frame({**synthetic, "test": rows, "seeds": {"FD001": [0, 1]}})
+    assert len(frame) == len(A.TRAINED)
+    assert frame.iloc[0]["RMSE (cycles)"].startswith("12.50 [")

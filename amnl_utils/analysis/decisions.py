@@ -39,7 +39,7 @@ from ..engine.runner import load_grid
 GRID = "decisions"
 #: Failure costs, in units of a planned replacement.
 KS: tuple[int, ...] = (2, 5, 10, 50)
-#: The failure costs of the page's k slider (policy (a), bootstrap rule).
+#: The failure costs of the page's k slider (policy (a), the margin rule).
 KS_FINE: tuple[int, ...] = tuple(range(2, 51))
 #: Policy (b)'s lead time, cycles.
 LEAD: int = 10
@@ -51,6 +51,8 @@ LAMBDAS: tuple[float, ...] = (0.25, 0.5, 0.75)
 OFFSETS: np.ndarray = np.arange(0.0, 30.5, 0.5)
 #: Bins of the true (capped) RUL for the error profile, cycles.
 RUL_BINS: np.ndarray = np.arange(0, 130, 5)
+#: The test-set measures of each run (last windows; near-failure RMSE over every window with true RUL ≤ 30).
+TEST_MEASURES: tuple[str, ...] = ("rmse", "nasa", "nf_rmse_all")
 #: Arm order on the page.
 ARMS: tuple[str, ...] = ("mse", "mse_offset", "amnl", "lds", "bmc", "pinball", "oracle", "age")
 TRAINED: tuple[str, ...] = ("mse", "amnl", "lds", "bmc") + tuple(f"pinball_t{t:g}" for t in PINBALL_TAUS)
@@ -92,12 +94,12 @@ def policy_rows(val: list, dec: list, window: int, seed: int) -> list[dict[str, 
 
 
 def k_curve(val: list, dec: list, window: int, seed: int) -> dict[str, list[float]]:
-    """Policy (a), bootstrap rule, at every :data:`KS_FINE`: the decision engines' cost rate (per
+    """Policy (a), the book's tuning rule (``RULES[0]``), at every :data:`KS_FINE`: the decision engines' cost rate (per
     1000 cycles) and the θ tuned on the validation engines."""
     mv, md = D.policy_matrix(val, window), D.policy_matrix(dec, window)
     cost, theta = [], []
     for k in KS_FINE:
-        j = D.tune(mv, k, "bootstrap", seed=seed)
+        j = D.tune(mv, k, D.RULES[0], seed=seed)
         cost.append(round(1000.0 * float(D.cost_rate(md, k)[j]), 4))
         theta.append(float(D.THETAS[j]))
     return {"cost": cost, "theta": theta}
@@ -124,7 +126,7 @@ def age_k_curve(tune_lives: np.ndarray, dec_lives: np.ndarray, seed: int) -> dic
     mt, md = D.age_matrix(tune_lives, ages), D.age_matrix(dec_lives, ages)
     cost, theta = [], []
     for k in KS_FINE:
-        j = D.tune(mt, k, "bootstrap", seed=seed)
+        j = D.tune(mt, k, D.RULES[0], seed=seed)
         cost.append(round(1000.0 * float(D.cost_rate(md, k)[j]), 4))
         theta.append(float(ages[j]))
     return {"cost": cost, "theta": theta}
@@ -164,12 +166,14 @@ def analyse(pairs: Iterable[tuple[Any, dict]], data_dir: str | None = None) -> d
     runs: dict[tuple[str, int], dict[str, dict]] = {}
     for spec, rec in pairs:
         runs.setdefault((spec.config.subset, spec.config.seed), {})[spec.arm] = rec
-    rows, phm, profiles, sweeps, offsets, kcurves = [], [], [], [], [], []
+    rows, phm, profiles, sweeps, offsets, kcurves, test = [], [], [], [], [], [], []
     lives: dict[str, dict[int, int]] = {}
     for (subset, seed), arms in sorted(runs.items()):
         if set(arms) != set(TRAINED):
             continue  # a seed counts only when every trained arm of it is there (paired comparisons)
         window = int(arms["mse"]["config"]["window"])
+        test += [{"subset": subset, "seed": seed, "arm": a, **{m: float(r["test"][m]) for m in TEST_MEASURES},
+                  "val_rmse": float(r["stopping"]["best_val_rmse"])} for a, r in arms.items()]
         preds = {a: (trajectories(r, "val"), trajectories(r, "decision")) for a, r in arms.items()}
         c = best_offset(arms["mse"])
         offsets.append({"subset": subset, "seed": seed, "offset": c})
@@ -192,7 +196,7 @@ def analyse(pairs: Iterable[tuple[Any, dict]], data_dir: str | None = None) -> d
         kcurves.append({**key, "arm": "age", **age_k_curve(tune_lives, dec_lives, seed)})
         run_rows += [{**key, **r} for r in pinball_choice(run_rows)]
         rows += run_rows
-    return {"rows": rows, "offsets": offsets, "kcurves": kcurves, "ks_fine": list(KS_FINE), "phm": phm, "profiles": profiles, "sweeps": sweeps,
+    return {"rows": rows, "offsets": offsets, "kcurves": kcurves, "test": test, "ks_fine": list(KS_FINE), "phm": phm, "profiles": profiles, "sweeps": sweeps,
             "thetas": D.THETAS.tolist(), "rul_bins": RUL_BINS.tolist(),
             "settings": {"ks": list(KS), "lead": LEAD, "alpha": ALPHA, "lambdas": list(LAMBDAS), "n_boot": D.N_BOOT,
                          "rules": list(D.RULES), "offsets": [float(OFFSETS[0]), float(OFFSETS[-1])]}}
@@ -215,7 +219,7 @@ def pinball_choice(rows: Sequence[dict]) -> list[dict]:
 # --------------------------------------------------------------------------- tables
 
 
-def select(out: dict[str, Any], subset: str, policy: str = "threshold", rule: str = "bootstrap", k: int = 10) -> dict[str, dict[int, dict]]:
+def select(out: dict[str, Any], subset: str, policy: str = "threshold", rule: str = "margin", k: int = 10) -> dict[str, dict[int, dict]]:
     """``{arm: {seed: row}}`` of one subset, policy, rule and failure cost."""
     got: dict[str, dict[int, dict]] = {}
     for r in out["rows"]:
@@ -224,7 +228,7 @@ def select(out: dict[str, Any], subset: str, policy: str = "threshold", rule: st
     return got
 
 
-def cost_table(out: dict[str, Any], subset: str, policy: str = "threshold", rule: str = "bootstrap", k: int = 10,
+def cost_table(out: dict[str, Any], subset: str, policy: str = "threshold", rule: str = "margin", k: int = 10,
                arms: Sequence[str] = ARMS) -> list[dict[str, Any]]:
     """One row per arm: mean cost rate (per 1000 cycles) with its t-interval over seeds, missed
     failures per 100 engines, mean wasted life (cycles), mean θ, and the failures and engine-runs
@@ -248,7 +252,7 @@ def cost_table(out: dict[str, Any], subset: str, policy: str = "threshold", rule
     return rows
 
 
-def best_choice(out: dict[str, Any], subset: str, policy: str = "threshold", rule: str = "bootstrap", k: int = 10) -> dict[str, Any]:
+def best_choice(out: dict[str, Any], subset: str, policy: str = "threshold", rule: str = "margin", k: int = 10) -> dict[str, Any]:
     """The model arm (oracle and age excluded) with the lowest mean cost rate, its mean θ and cost,
     and whether its interval against MSE excludes 0."""
     rows = [r for r in cost_table(out, subset, policy, rule, k) if r["arm"] not in ("oracle", "age")]
@@ -269,6 +273,16 @@ def missed_at_waste(out: dict[str, Any], subset: str, arm: str, waste: float) ->
             order = np.argsort(w, kind="stable")  # wasted life grows with θ
             got[sw["seed"]] = float(np.interp(waste, w[order], m[order]))
     return got
+
+
+def matched_waste(out: dict[str, Any], subset: str, missed: float = 10.0, arm: str = "mse") -> float:
+    """The mean wasted life (cycles, whole) at which ``arm``'s seed-mean θ sweep misses ``missed``
+    failures per 100 engines: where the trade-off is read, chosen on one rule for every arm."""
+    runs = [sw for sw in out["sweeps"] if (sw["subset"], sw["arm"]) == (subset, arm)]
+    w = np.mean([r["wasted"] for r in runs], axis=0)
+    m = np.mean([r["missed"] for r in runs], axis=0)
+    order = np.argsort(m, kind="stable")  # missed falls as θ (and the wasted life) grows
+    return float(np.round(np.interp(missed, m[order], w[order])))
 
 
 def tradeoff_table(out: dict[str, Any], subset: str, waste: float, arms: Sequence[str] = ARMS) -> list[dict[str, Any]]:

@@ -31,7 +31,7 @@ def _stacked(out: dict[str, Any], key: str, arms: Sequence[str], height: float):
     the runs being ``out[key]``'s items of that subset and arm (arms without any are left out)."""
     plt = require("matplotlib.pyplot", "amnl_utils.book.decisions")
     subsets = _subsets(out)
-    fig, axes = plt.subplots(len(subsets), 1, figsize=(6.4, height * len(subsets)), squeeze=False)
+    fig, axes = plt.subplots(len(subsets), 1, figsize=(6.4, height * len(subsets)), squeeze=False, layout="constrained")
     panels = [(ax, s, [(a, _by(out[key], s, a)) for a in arms if _by(out[key], s, a)]) for ax, s in zip(axes[:, 0], subsets)]
     return fig, panels
 
@@ -48,10 +48,9 @@ def plot_tradeoff(out: dict[str, Any], arms: Sequence[str] = CURVE_ARMS):
             if len(runs) >= 2:
                 half = np.array([t_interval(m[:, j])["hi"] - mean[j] if m[:, j].std() > 0 else 0.0 for j in range(m.shape[1])])
                 ax.fill_between(w, np.maximum(mean - half, 0), mean + half, color=arm_color(arm), alpha=0.12, lw=0)
-        ax.set(xlim=(0, 60), ylim=(0, 60), xlabel="mean wasted life per engine (cycles)",
+        ax.set(xlim=(0, 30), ylim=(0, 60), xlabel="mean wasted life per engine (cycles)",
                ylabel="missed failures per 100 engines", title=subset)
         ax.legend(loc="upper right", ncol=2, fontsize=8)
-    fig.tight_layout()
     return fig
 
 
@@ -66,22 +65,21 @@ def plot_error_profile(out: dict[str, Any], arms: Sequence[str] = CURVE_ARMS):
         ax.axhline(0, color="#999999", lw=0.8)
         ax.set(xlim=(0, 125), xlabel="true RUL (cycles)", ylabel="mean error (cycles; > 0 late)", title=subset)
         ax.legend(loc="lower left", ncol=3, fontsize=8)
-    fig.tight_layout()
     return fig
 
 
-def decision_cost_frame(out: dict[str, Any], policy: str = "threshold", rule: str = "bootstrap", k: int = 10):
+def decision_cost_frame(out: dict[str, Any], policy: str = "threshold", rule: str = "margin", k: int = 10):
     """Table 1/2 of §14.5: per subset and arm, the cost rate with its interval and the counts behind it."""
     rows = []
     for subset in _subsets(out):
         for r in cost_table(out, subset, policy, rule, k, ARMS):
             d = r.get("vs_mse")
             rows.append({
-                "subset": subset, "arm": arm_label(r["arm"]), "seeds": r["seeds"],
-                "cost rate (per 1000 cycles)": f"{fmt(r['cost_rate'], 2)} [{fmt(r['lo'], 2)}, {fmt(r['hi'], 2)}]",
-                "missed (per 100 engines)": fmt(r["missed"], 1), "wasted (cycles)": fmt(r["wasted"], 1),
-                "θ (cycles)": fmt(r["theta"], 0), "failures / engine-runs": f"{r['failures']} / {r['engine_runs']}",
-                "− MSE (per 1000 cycles)": "" if d is None else f"{d['diff']:+.2f} [{d['lo']:+.2f}, {d['hi']:+.2f}]",
+                "subset": subset, "arm": arm_label(r["arm"]),
+                "cost / 1000 cycles": f"{fmt(r['cost_rate'], 2)} [{fmt(r['lo'], 2)}, {fmt(r['hi'], 2)}]",
+                "missed / 100": fmt(r["missed"], 1), "wasted (cycles)": fmt(r["wasted"], 1),
+                "θ (cycles)": fmt(r["theta"], 0), "failures / runs": f"{r['failures']} / {r['engine_runs']}",
+                "− MSE / 1000 cycles": "" if d is None else f"{d['diff']:+.2f} [{d['lo']:+.2f}, {d['hi']:+.2f}]",
             })
     return pd.DataFrame(rows).set_index(["subset", "arm"])
 
@@ -98,5 +96,24 @@ def phm_frame(out: dict[str, Any], arms: Sequence[str] = ("mse", "mse_offset") +
             for lam in LAMBDAS:
                 row[f"α–λ at λ = {lam:g} (%)"] = fmt(float(np.mean([r[f"alpha_lambda_{lam:g}"] for r in runs])), 0)
             row["horizon (cycles)"] = fmt(float(np.mean([r["horizon"] for r in runs])), 1)
+            rows.append(row)
+    return pd.DataFrame(rows).set_index(["subset", "arm"])
+
+
+def test_frame(out: dict[str, Any], arms: Sequence[str] = ("mse",) + CURVE_ARMS[1:]):
+    """Table 4 of §14.5: each trained arm's test-set RMSE (cycles), NASA score and near-failure RMSE
+    over every window with true RUL ≤ 30 (cycles), mean [95 % t-interval] over seeds."""
+    names = {"rmse": "RMSE (cycles)", "nasa": "NASA score", "nf_rmse_all": "near-failure RMSE, all windows (cycles)"}
+    rows = []
+    for subset in _subsets(out):
+        for arm in arms:
+            runs = _by(out["test"], subset, arm)
+            if len(runs) < 2:
+                continue
+            row = {"subset": subset, "arm": arm_label(arm), "seeds": len(runs)}
+            for m, name in names.items():
+                ci = t_interval(np.array([r[m] for r in runs]))
+                d = 0 if m == "nasa" else 2
+                row[name] = f"{fmt(ci['mean'], d)} [{fmt(ci['lo'], d)}, {fmt(ci['hi'], d)}]"
             rows.append(row)
     return pd.DataFrame(rows).set_index(["subset", "arm"])

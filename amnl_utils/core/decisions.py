@@ -23,10 +23,13 @@ preventive replacement and ``k · c_p`` per failure (Kamariotis et al., RESS 202
 renewal form). *Age-based replacement* replaces every engine at a fixed age (no sensors): the floor
 of what a model must beat. The *oracle* predicts the true RUL: the cost floor.
 
-**Tuning θ.** Both rules pick θ on the validation engines of the run, never on its decision engines:
-``"bootstrap"`` minimises the mean cost rate over :data:`N_BOOT` resamples of those engines, so that
-θ does not sit on the edge of one engine's failure; ``"plain"`` minimises their cost rate as it is.
-Ties go to the larger (safer) θ.
+**Tuning θ.** Every rule picks θ on the validation engines of the run, never on its decision
+engines. ``"plain"`` minimises their cost rate as it is, which puts θ just past the latest engine's
+first miss. ``"margin"`` adds to that θ the margin that a leave-one-engine-out check on the same
+engines prefers: θ is re-tuned without each engine in turn, the engine is scored at that θ plus
+the margin, and the margin with the lowest pooled cost rate wins, so the rule prices how often the
+next engine is later than every one seen. ``"bootstrap"`` minimises the mean cost rate over
+:data:`N_BOOT` resamples of the engines. Ties go to the larger (safer) θ.
 
 **PHM metrics** (Saxena et al., "Metrics for offline evaluation of prognostic performance", 2010),
 on the stretch a capped model is asked to resolve (true RUL ≤ ``r_max``): *α–λ accuracy* — whether
@@ -44,8 +47,10 @@ from .constants import R_MAX
 
 #: Bootstrap resamples of the validation engines in the ``"bootstrap"`` tuning rule.
 N_BOOT: int = 200
-#: Tuning rules for θ (and for the age of age-based replacement).
-RULES: tuple[str, ...] = ("bootstrap", "plain")
+#: Tuning rules for θ (and for the age of age-based replacement); the first is the book's.
+RULES: tuple[str, ...] = ("margin", "bootstrap", "plain")
+#: The margins (columns, i.e. cycles of θ) the ``"margin"`` rule may add.
+MARGINS: np.ndarray = np.arange(0, 31)
 #: The θ values tried, in cycles (predictions are clipped to [0, R_MAX]; θ = R_MAX replaces at once).
 THETAS: np.ndarray = np.arange(0, int(R_MAX) + 1, dtype=np.float64)
 
@@ -122,6 +127,8 @@ def cost_rate(m: dict[str, np.ndarray], k: float, rows: np.ndarray | None = None
 
 def tune(m: dict[str, np.ndarray], k: float, rule: str = "bootstrap", seed: int = 0, n_boot: int = N_BOOT) -> int:
     """The column (θ or age index) a rule picks on the engines of ``m`` (validation engines only)."""
+    if rule == "margin":
+        return margin_tune(m, k)
     if rule == "plain":
         score = cost_rate(m, k)
     elif rule == "bootstrap":
@@ -132,6 +139,23 @@ def tune(m: dict[str, np.ndarray], k: float, rule: str = "bootstrap", seed: int 
     else:
         raise ValueError(f"unknown tuning rule {rule!r}; choose one of {list(RULES)}")
     return int(score.size - 1 - np.argmin(score[::-1]))  # ties: the larger θ
+
+
+def margin_tune(m: dict[str, np.ndarray], k: float, margins: np.ndarray = MARGINS) -> int:
+    """The ``"margin"`` rule: the plain optimum plus the margin that leave-one-engine-out prefers
+    (see the module docstring); the column is capped at the last one."""
+    cost = np.where(m["failed"], float(k), 1.0)
+    used = m["used"].astype(np.float64)
+    n, n_col = cost.shape
+    last = lambda score: score.shape[-1] - 1 - np.argmin(score[..., ::-1], axis=-1)  # noqa: E731  ties: larger
+    if n < 2:
+        return int(last(cost.sum(0) / used.sum(0)))
+    loo = last((cost.sum(0) - cost) / (used.sum(0) - used))  # (n,): each engine's θ tuned without it
+    cols = np.minimum(loo[:, None] + np.asarray(margins)[None, :], n_col - 1)  # (n, margins)
+    rows = np.arange(n)[:, None]
+    pooled = cost[rows, cols].sum(0) / used[rows, cols].sum(0)
+    best = int(np.asarray(margins)[last(pooled)])
+    return int(min(last(cost.sum(0) / used.sum(0)) + best, n_col - 1))
 
 
 def summarise(m: dict[str, np.ndarray], column: int, k: float) -> dict[str, float]:

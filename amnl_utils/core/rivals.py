@@ -44,7 +44,7 @@ if TYPE_CHECKING:  # torch is optional for the numpy-only install
 LDS_KERNEL_SIZE: int = 5
 LDS_SIGMA: float = 2.0
 #: BMC's noise scale in cycles: fixed at 0.1 R_max = 12.5 cycles, near the MSE runs' validation RMSE
-#: (12–13 cycles), the scale the paper's learned σ estimates. Not tuned.
+#: (§14.5 quotes their range), the scale the paper's learned σ estimates. Not tuned.
 BMC_SIGMA: float = 12.5
 
 

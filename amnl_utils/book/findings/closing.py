@@ -18,6 +18,10 @@ from .wmax import wmax_findings
 TARGET: float = 0.05
 
 
+def _sentence(words: str) -> str:
+    return words[0].upper() + words[1:] + "."
+
+
 def _pc(x: float) -> str:
     return f"{100 * x:+.1f}".replace("-", "\u2212")
 
@@ -43,8 +47,8 @@ def closing_findings(results=None) -> dict[str, str]:
         "c_nf_why": v["v_answer"],
         "c_rmse_use": use_from_interval(rmse["lo"], rmse["hi"]),
         "c_rmse_why": v["v_rmse"],
-        "c_schedule_why": schedules_findings(results)["sched_short"].capitalize() + ".",
-        "c_wmax_why": wmax_findings(results)["wmax_short"].capitalize() + ".",
+        "c_schedule_why": _sentence(schedules_findings(results)["sched_short"]),
+        "c_wmax_why": _sentence(wmax_findings(results)["wmax_short"]),
     }
     per_subset = nf["n"] / nf["k"]
     need = int(math.ceil(per_subset * (nf["mde"] / TARGET) ** 2))

@@ -1,5 +1,5 @@
 """§14.5's failure-cost slider: the cost rate of each arm against ``k``, and which arm and θ are
-cheapest at the chosen ``k`` (policy (a), θ tuned on validation engines by the bootstrap rule).
+cheapest at the chosen ``k`` (policy (a), θ tuned on validation engines by the margin rule).
 
 The payload is read from the decisions analysis file (:mod:`amnl_utils.analysis.decisions`, its
 ``kcurves``): per subset and arm the mean over seeds of the decision engines' cost rate and of the
@@ -9,6 +9,7 @@ script writes.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -35,8 +36,9 @@ def cost_payload(out: dict[str, Any], min_seeds: int = 2) -> dict[str, Any]:
             if not runs:
                 continue
             arms.append({"arm": arm, "label": LABELS[arm], "color": COLORS[arm],
-                         "cost": [round(float(v), 4) for v in np.mean([r["cost"] for r in runs], axis=0)],
-                         "theta": [round(float(v), 2) for v in np.mean([r["theta"] for r in runs], axis=0)]})
+                         # rounded to what the readout prints, half up, so that the script and Python agree
+                         "cost": [math.floor(100 * float(v) + 0.5) / 100 for v in np.mean([r["cost"] for r in runs], axis=0)],
+                         "theta": [int(math.floor(float(v) + 0.5)) for v in np.mean([r["theta"] for r in runs], axis=0)]})
         subsets.append({"name": subset, "seeds": len(seeds), "arms": arms})
     if not subsets:
         raise ValueError(f"no subset of the analysis has {min_seeds} or more seeds: nothing to draw")
