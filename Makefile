@@ -56,9 +56,10 @@ test: $(BUILT)
 
 # The final grids, in the order the book needs them (resumable: finished runs are skipped), each
 # aggregated into results/<grid>/ when it completes. Hours on 2 CPU cores; see the Methods page.
-GRIDS ?= headline schedules wmax verdict
+GRIDS ?= headline schedules wmax verdict decisions
 experiments: $(STAMP)
 	for g in $(GRIDS); do $(BIN)/python -m amnl_utils.engine run --grid $$g --jobs 2 --aggregate || exit 1; done
+	$(BIN)/python -m amnl_utils.analysis.decisions
 
 clean:
 	rm -rf _build

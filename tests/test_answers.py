@@ -18,7 +18,11 @@ MAX_WORDS, MAX_SENTENCES = 50, 2
 
 @pytest.fixture(scope="module")
 def glued() -> dict[str, str]:
-    return {**F.headline_findings(), **F.schedules_findings(), **F.wmax_findings(), **F.verdict_findings()}
+    from amnl_utils.book.findings.closing import closing_findings
+    from amnl_utils.book.findings.decisions import decisions_findings
+
+    return {**F.headline_findings(), **F.schedules_findings(), **F.wmax_findings(), **F.verdict_findings(),
+            **decisions_findings(), **closing_findings()}
 
 
 def answer(path: Path) -> str | None:

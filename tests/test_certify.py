@@ -202,3 +202,33 @@ def test_equivalence_is_symmetric_and_transitive(tmp_path):
     assert L.equivalent_hashes("e", tmp_path) == {"d", "e"}
     assert L.equivalent_hashes("z", tmp_path) == {"z"}
     assert [e["old"] for e in L.lineage_summary("b", tmp_path)] == ["a", "c"]
+
+
+def test_a_baseline_certified_equivalent_to_the_runs_code_is_the_old_code(smoke_store, tmp_path, cmapss_dir):
+    """The runs carry hash X; an earlier certification made Y ≡ X (a renovation); the baseline given
+    now is that renovated code (hash Y). Its re-creations carry Y, which is the runs' code under the
+    lineage, so the paired certification of the next change (hash Z) goes through."""
+    store = _copy_store(smoke_store, tmp_path / "store")
+    _made_elsewhere(store)
+    renovated = _package_copy(tmp_path / "renovated", _move_ramp_slope)
+    first = _engine(renovated, "certify", "--grid", "smoke", "--results", str(store), "--baseline", str(PACKAGE.parent),
+                    "--work", str(tmp_path / "w1"), cmapss_dir=cmapss_dir)
+    assert first.returncode == 0, first.stderr
+    x, y = R.code_hash(), _hash_of(renovated)
+
+    def _renovate_again(pkg: Path) -> None:
+        _move_ramp_slope(pkg)
+        constants = pkg / "core" / "constants.py"
+        constants.write_text(constants.read_text() + "\n_NO_NUMBER_CHANGES = None\n")
+
+    nxt = _package_copy(tmp_path / "next", _renovate_again)
+    z = _hash_of(nxt)
+    assert len({x, y, z}) == 3
+    # the runs still carry X; the lineage says X ≡ Y; Z is certified with the renovated code (Y) as baseline
+    out = _engine(nxt, "certify", "--grid", "smoke", "--results", str(store), "--baseline", str(renovated),
+                  "--work", str(tmp_path / "w2"), cmapss_dir=cmapss_dir)
+    assert out.returncode == 0, out.stderr
+    entries = L.load_lineage(store)
+    assert (entries[-1]["old"], entries[-1]["new"]) == (x, z) and entries[-1]["methods"] == ["paired"]
+    assert all(r["baseline_identical"] for r in entries[-1]["sample"])
+    assert L.equivalent_hashes(z, store) == {x, y, z}

@@ -146,7 +146,7 @@ def test_model_facts_are_counted_from_the_modules():
                     reason="the three final grids are not all aggregated yet")
 def test_the_introduction_states_each_sections_finding():
     out = F.book_findings()
-    assert set(out) == {"intro_headline", "intro_schedules", "intro_wmax", "intro_verdict"}
+    assert set(out) == {"intro_headline", "intro_schedules", "intro_wmax", "intro_verdict", "intro_bottom"}
     assert out["intro_headline"].startswith("AMNL at w_max = 2 against plain MSE on the four subsets")
     assert all(len(v.split()) <= 50 for v in out.values())
     assert all(v and "{" not in v for v in out.values())  # plain text: the links live in intro.md

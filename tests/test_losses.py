@@ -18,6 +18,7 @@ from amnl_utils.core.losses import (
     uniform_mse,
     weighted_mse_loss,
 )
+from amnl_utils.core.rivals import bmc, lds_weighted_mse, pinball
 
 TARGET = np.array([5.0, 20.0, 50.0, 90.0, 125.0, 200.0])
 PRED = TARGET + 10.0
@@ -132,13 +133,16 @@ def test_torch_bad_input(pred, target, kwargs, match):
         (np.zeros(2), np.array([1.0, np.nan]), "non-finite"),
         (np.zeros(2), np.array([1.0, -1.0]), "negative"),
         (np.array([np.nan, 1.0]), np.ones(2), "pred has 1 non-finite"),
+        (np.zeros((2, 2)), np.ones(4), r"shape \(B,\) or \(B, 1\)"),
     ],
 )
 def test_numpy_bad_input(pred, target, match):
-    with pytest.raises(ValueError, match=match):
-        amnl_weighted_mse(pred, target)
-    with pytest.raises(ValueError, match=match):
-        uniform_mse(pred, target)
+    """Every NumPy loss, §14.5's rivals included, refuses bad input with the same message."""
+    bins = np.ones(126)
+    for fn in (amnl_weighted_mse, uniform_mse, lambda p, t: lds_weighted_mse(p, t, bins), lambda p, t: bmc(p, t, 1.0),
+               lambda p, t: pinball(p, t, 0.3)):
+        with pytest.raises(ValueError, match=match):
+            fn(pred, target)
 
 
 def test_fused_autograd_matches_the_plain_formula_in_float32_and_for_target_grads():

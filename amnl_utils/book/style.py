@@ -19,6 +19,14 @@ COLORS: dict[str, str] = {
     "step": "#8c564b",
     "constant": "#7f7f7f",
     "linear": "#2ca02c",
+    "lds": "#1f77b4",  # the §14.5 rivals
+    "bmc": "#17becf",
+    "pinball": "#d62728",
+    "pinball_t0.3": "#d62728",
+    "pinball_t0.4": "#ff9896",
+    "mse_offset": "#bcbd22",
+    "oracle": "#000000",
+    "age": "#8c564b",
 }
 
 #: Width of a book figure in inches: the text column is about 688 CSS px wide at a 1280 px window

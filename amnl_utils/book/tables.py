@@ -30,6 +30,14 @@ ARMS: dict[str, tuple[str, str]] = {
     "exponential": ("exponential", "exponential"),
     "sigmoid": ("sigmoid", "sigmoid"),
     "step": ("step", "step"),
+    "mse_offset": ("MSE + offset", "mse_offset"),
+    "lds": ("LDS", "lds"),
+    "bmc": ("BMC", "bmc"),
+    "pinball": ("pinball", "pinball"),
+    "pinball_t0.3": ("pinball, τ = 0.3", "pinball_t0.3"),
+    "pinball_t0.4": ("pinball, τ = 0.4", "pinball_t0.4"),
+    "oracle": ("oracle", "oracle"),
+    "age": ("age-based", "age"),
 }
 #: Metrics: name -> (display name, unit, decimals).
 METRICS: dict[str, tuple[str, str, int]] = {

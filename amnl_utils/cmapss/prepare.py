@@ -271,6 +271,51 @@ def split_engines(units: np.ndarray, val_fraction: float = 0.2, seed: int = 0) -
     return np.setdiff1d(ids, val), val
 
 
+#: §14.5's decision engines: the training engines are cut once into this many folds, and seed ``s``
+#: holds fold ``s mod DECISION_FOLDS`` out, so ten seeds cover every engine twice.
+DECISION_FOLDS: int = 5
+#: Seed of the one fixed partition into folds (the same for every run, arm and seed).
+DECISION_PARTITION_SEED: int = 145
+
+
+def decision_folds(ids: np.ndarray, n_folds: int = DECISION_FOLDS, seed: int = DECISION_PARTITION_SEED) -> list[np.ndarray]:
+    """A fixed partition of engine ids into ``n_folds`` sorted folds of near-equal size
+    (a permutation by ``np.random.default_rng(seed)``, cut with ``np.array_split``)."""
+    ids = np.unique(np.asarray(ids)).astype(np.int64)
+    if not (isinstance(n_folds, int) and 2 <= n_folds <= ids.size):
+        raise ValueError(f"n_folds must be an integer in [2, {ids.size}] for {ids.size} engines, got {n_folds!r}")
+    perm = np.random.default_rng(seed).permutation(ids)
+    return [np.sort(f) for f in np.array_split(perm, n_folds)]
+
+
+def split_engines_with_decision(
+    units: np.ndarray, val_fraction: float = 0.2, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Split engine ids three ways, ``(train_ids, val_ids, decision_ids)``, disjoint and sorted.
+
+    The decision engines are fold ``seed mod DECISION_FOLDS`` of :func:`decision_folds`; the
+    validation engines are then drawn from the others as :func:`split_engines` draws them
+    (``round(val_fraction * remaining engines)``, seeded by ``seed``).
+    """
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    ids = np.unique(np.asarray(units)).astype(np.int64)
+    decision = decision_folds(ids)[int(seed) % DECISION_FOLDS]
+    train, val = split_engines(np.setdiff1d(ids, decision), val_fraction, seed)
+    return train, val, decision
+
+
+def window_labels(units: np.ndarray, labels: np.ndarray, window: int = WINDOW) -> np.ndarray:
+    """The label at the last row of every stride-1 window, in :func:`sliding_windows`' order,
+    without building the windows: ``(N,)`` of ``labels``' dtype."""
+    units = np.asarray(units)
+    n = units.shape[0]
+    if n < window:
+        return np.asarray(labels)[:0]
+    starts = np.flatnonzero(units[: n - window + 1] == units[window - 1 :])
+    return np.asarray(labels)[starts + window - 1]
+
+
 # --------------------------------------------------------------------------- prepare
 
 
@@ -283,7 +328,10 @@ class PreparedData:
     keeps the uncapped RUL file values (int64). ``X_test_nf``/``y_test_nf``/``units_test_nf``: every
     test window whose known true RUL is ≤ 30 (``near_failure_rows``), last windows included.
     ``normaliser`` holds the statistics fitted on the training engines only. ``cycle_feature``: the
-    last feature is the cycle index, z-scored like the sensors."""
+    last feature is the cycle index, z-scored like the sensors. With ``decision_fold``,
+    ``X_dec``/``y_dec``/``units_dec`` hold every window of the decision engines (as the validation
+    windows), and ``rul_val_raw``/``rul_dec_raw`` the uncapped true RUL (cycles, float64) at every
+    validation and decision window; without it they are ``None``."""
 
     subset: str
     X_train: np.ndarray
@@ -309,6 +357,12 @@ class PreparedData:
     seed: int = 0
     sensors: tuple[int, ...] = field(default=SENSORS)
     cycle_feature: bool = False
+    decision_fold: bool = False
+    X_dec: np.ndarray | None = None
+    y_dec: np.ndarray | None = None
+    units_dec: np.ndarray | None = None
+    rul_val_raw: np.ndarray | None = None
+    rul_dec_raw: np.ndarray | None = None
 
     @property
     def n_features(self) -> int:
@@ -341,6 +395,7 @@ def prepare(
     data_dir: PathLike | None = None,
     *,
     cycle_feature: bool = False,
+    decision_fold: bool = False,
     verify: bool = True,
 ) -> PreparedData:
     """Read, label, split, normalise and window one C-MAPSS subset (the Methods page's protocol).
@@ -352,7 +407,9 @@ def prepare(
     the last window of each test engine (front-padded with the first row if shorter), and every
     test window with known true RUL ≤ 30. ``cycle_feature`` appends the cycle index (cycles since
     the engine's first recorded cycle, known at prediction time) as a 15th feature, z-scored with
-    the same training statistics. ``data_dir`` defaults to ``$CMAPSS_DIR``, then the user cache.
+    the same training statistics. ``decision_fold`` first holds the decision engines out
+    (:func:`split_engines_with_decision`); they never enter the statistics either. ``data_dir``
+    defaults to ``$CMAPSS_DIR``, then the user cache.
     """
     check_subset(subset)
     if not isinstance(window, (int, np.integer)) or window < 1:
@@ -365,7 +422,10 @@ def prepare(
 
     units = train[:, 0].astype(np.int64)
     rul = rul_labels(units, train[:, 1], None, max_rul)
-    train_ids, val_ids = split_engines(units, val_fraction, seed)
+    if decision_fold:
+        train_ids, val_ids, dec_ids = split_engines_with_decision(units, val_fraction, seed)
+    else:
+        train_ids, val_ids = split_engines(units, val_fraction, seed)
     is_fit = np.isin(units, train_ids)
 
     if subset in MULTI_CONDITION:
@@ -384,7 +444,18 @@ def prepare(
     z_test = norm.transform(test[:, columns], cond_test)
 
     X_tr, y_tr, u_tr = sliding_windows(z_train[is_fit], units[is_fit], rul[is_fit], window)
-    X_va, y_va, u_va = sliding_windows(z_train[~is_fit], units[~is_fit], rul[~is_fit], window)
+    is_val = np.isin(units, val_ids)
+    X_va, y_va, u_va = sliding_windows(z_train[is_val], units[is_val], rul[is_val], window)
+    extra: dict[str, Any] = {}
+    if decision_fold:
+        raw_rul = rul_labels(units, train[:, 1], None, np.inf)
+        is_dec = np.isin(units, dec_ids)
+        X_de, y_de, u_de = sliding_windows(z_train[is_dec], units[is_dec], rul[is_dec], window)
+        extra = {
+            "decision_fold": True, "X_dec": X_de, "y_dec": y_de, "units_dec": u_de,
+            "rul_val_raw": window_labels(units[is_val], raw_rul[is_val], window),
+            "rul_dec_raw": window_labels(units[is_dec], raw_rul[is_dec], window),
+        }
     test_units = test[:, 0].astype(np.int64)
     X_te, u_te = last_windows(z_test, test_units, window)
     y_te = np.minimum(raw.rul_test, max_rul).astype(np.float32)
@@ -415,6 +486,7 @@ def prepare(
         val_fraction=float(val_fraction),
         seed=int(seed),
         cycle_feature=bool(cycle_feature),
+        **extra,
     )
 
 

@@ -39,7 +39,7 @@ def non_finite_message(n_bad: int) -> str:
     return f"pred has {n_bad} non-finite values (NaN or inf); the loss is undefined"
 
 
-def _flat_pair_np(pred: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def flat_pair_np(pred: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Validate a (pred, target) pair of shape (B,) or (B, 1); return both as float64 (B,)."""
     pred = np.asarray(pred, dtype=np.float64)
     target = np.asarray(target, dtype=np.float64)
@@ -65,7 +65,7 @@ def uniform_mse(pred: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray
     cycles^2 and ``grad`` of pred's shape: ``grad_i = (2/B) * (pred_i - target_i)``.
     """
     shape = np.shape(pred)
-    p, t = _flat_pair_np(pred, target)
+    p, t = flat_pair_np(pred, target)
     r = p - t
     return float(np.mean(r**2)), (2.0 / r.size * r).reshape(shape)
 
@@ -81,7 +81,7 @@ def amnl_weighted_mse(
     """
     check_schedule_args(max_rul, w_max)
     shape = np.shape(pred)
-    p, t = _flat_pair_np(pred, target)
+    p, t = flat_pair_np(pred, target)
     w = linear_weight(t, max_rul=max_rul, w_max=w_max)
     r = p - t
     return float(np.mean(w * r**2)), w, (2.0 / r.size * w * r).reshape(shape)
@@ -96,7 +96,7 @@ def normalised_weighted_mse(
     signal: a batch whose samples all share one weight gives exactly plain MSE, whatever that
     weight is. Shown in §14.1 next to :func:`amnl_weighted_mse`.
     """
-    p, t = _flat_pair_np(pred, target)
+    p, t = flat_pair_np(pred, target)
     w = linear_weight(t, max_rul=max_rul, w_max=w_max)
     return float(np.sum(w * (p - t) ** 2) / np.sum(w))
 
@@ -104,7 +104,7 @@ def normalised_weighted_mse(
 # --------------------------------------------------------------------------- PyTorch twins
 
 
-def _flat_pair_torch(pred: "torch.Tensor", target: "torch.Tensor") -> tuple["torch.Tensor", "torch.Tensor"]:
+def flat_pair_torch(pred: "torch.Tensor", target: "torch.Tensor") -> tuple["torch.Tensor", "torch.Tensor"]:
     """Validate a (pred, target) tensor pair of shape (B,) or (B, 1); return both flattened (B,)."""
     import torch  # lazy: torch is optional for the numpy-only install
 
@@ -137,7 +137,7 @@ def _flat_pair_torch(pred: "torch.Tensor", target: "torch.Tensor") -> tuple["tor
     return pred.reshape(-1), target.reshape(-1)
 
 
-def _finite_loss(loss: "torch.Tensor", p: "torch.Tensor") -> "torch.Tensor":
+def finite_loss(loss: "torch.Tensor", p: "torch.Tensor") -> "torch.Tensor":
     """Return ``loss``; if it is not finite, raise the NumPy functions' error (non-finite ``p``) or say it overflowed."""
     value = float(loss.detach())
     if math.isfinite(value):
@@ -149,7 +149,7 @@ def _finite_loss(loss: "torch.Tensor", p: "torch.Tensor") -> "torch.Tensor":
                      f"(max |pred| {float(p.detach().abs().max()):.3g}): check the model's output scale")
 
 
-def _weight_vector(weight: "torch.Tensor | float", n: int) -> "torch.Tensor | float":
+def weight_vector(weight: "torch.Tensor | float", n: int) -> "torch.Tensor | float":
     """A scalar weight as it is; a tensor weight as ``(n,)`` if it has ``n`` elements. Never broadcast."""
     import torch  # lazy: torch is optional for the numpy-only install
 
@@ -174,9 +174,9 @@ def weighted_mse_loss(pred: "torch.Tensor", target: "torch.Tensor", weight: "tor
     ``(B, 1)``, reshaped to ``(B,)``; any other shape is refused, never broadcast). Returns a 0-d
     tensor with autograd.
     """
-    p, t = _flat_pair_torch(pred, target)
-    w = _weight_vector(weight, p.numel())
-    return _finite_loss((w * (p - t).square()).mean(), p)
+    p, t = flat_pair_torch(pred, target)
+    w = weight_vector(weight, p.numel())
+    return finite_loss((w * (p - t).square()).mean(), p)
 
 
 def _amnl_function():
@@ -227,13 +227,13 @@ def moderate_weighted_mse_loss(
     ``max_rul <= 0`` or ``w_max < 1``.
     """
     check_schedule_args(max_rul, w_max)
-    p, t = _flat_pair_torch(pred, target)
+    p, t = flat_pair_torch(pred, target)
     if p.dtype != t.dtype:  # promote like the elementwise formula would
         import torch  # lazy: torch is optional for the numpy-only install
 
         dtype = torch.promote_types(p.dtype, t.dtype)
         p, t = p.to(dtype), t.to(dtype)
-    return _finite_loss(_amnl_function().apply(p, t, float(max_rul), float(w_max)), p)
+    return finite_loss(_amnl_function().apply(p, t, float(max_rul), float(w_max)), p)
 
 
 def scaled_mse_loss(pred: "torch.Tensor", target: "torch.Tensor", scale: float) -> "torch.Tensor":
@@ -243,5 +243,5 @@ def scaled_mse_loss(pred: "torch.Tensor", target: "torch.Tensor", scale: float) 
     """
     if not np.isfinite(scale) or scale <= 0:
         raise ValueError(f"scale must be a finite number > 0, got {scale!r}")
-    p, t = _flat_pair_torch(pred, target)
-    return _finite_loss(scale * (p - t).square().mean(), p)
+    p, t = flat_pair_torch(pred, target)
+    return finite_loss(scale * (p - t).square().mean(), p)

@@ -164,17 +164,23 @@ def certify(grids: Sequence[str] | None = None, results: Path | str | None = Non
     here = cpu_fingerprint()
     entries = []
     for old, strata in stale_strata(grids, root, current).items():
+        if old in equivalent_hashes(current, root):
+            continue  # an entry written above already connects it (X ≡ Y and X ≡ Z give Y ≡ Z)
         sample = draw_sample(strata, root, seed=seed, here=here)
         foreign = [item for item in sample if item["same_processor"] is not True]
         if progress:
             print(f"certifying {old} ≡ {current}: {len(sample)} runs for {len(strata)} strata (grid × subset × arm "
                   f"family), {len(foreign)} of them made on another or an unknown processor; {jobs} at a time", flush=True)
-        tasks = [(item["spec"].path(root), work / current, None, "amnl_utils.engine", current) for item in sample]
+        tasks = [(item["spec"].path(root), work / current, None, "amnl_utils.engine", current, frozenset({current}))
+                 for item in sample]
         base = None
         if baseline is not None and foreign:
             parent, module, commit = baseline_tree(baseline, work)
             base = {"ref": baseline, "commit": commit}
-            tasks += [(item["spec"].path(root), work / f"baseline-{old}", parent, module, old) for item in foreign]
+            # the old code may carry any hash already certified equivalent to ``old`` (a renovation
+            # certified earlier changes the hash without changing a number)
+            accept = equivalent_hashes(old, root)
+            tasks += [(item["spec"].path(root), work / f"baseline-{old}", parent, module, old, accept) for item in foreign]
         t0 = time.perf_counter()
         made = _recreate(tasks, jobs, data_dir, progress)
         wall = time.perf_counter() - t0
@@ -228,27 +234,28 @@ def _judge(item: dict[str, Any], root: Path, made: dict, current: str, old: str,
     return row
 
 
-def _recreate(tasks: list[tuple[Path, Path, Path | None, str, str]], jobs: int, data_dir: str | None,
+def _recreate(tasks: list[tuple[Path, Path, Path | None, str, str, frozenset[str]]], jobs: int, data_dir: str | None,
               progress: bool) -> dict[tuple[Path, str], dict]:
     """Re-create runs: each task ``(result file, out folder, package parent or None, command
-    module, expected code hash)``, ``jobs`` at a time. A re-creation already in its out folder with
-    the expected hash is reused. Returns ``{(result file, hash): record}``.
+    module, key, accepted code hashes)``, ``jobs`` at a time. A re-creation already in its out folder
+    with an accepted hash is reused. Returns ``{(result file, key): record}``.
 
-    Raises ``RuntimeError`` if a run fails or a re-created record names another code hash than
-    expected (the code was edited while the sample ran, or a baseline is not the old code)."""
+    Raises ``RuntimeError`` if a run fails or a re-created record names a code hash that is not
+    accepted (the code was edited while the sample ran, or a baseline is not the old code)."""
     commit = git_commit()
     made: dict[tuple[Path, str], dict] = {}
     pending = []
-    for src, out_dir, parent, module, expect in tasks:
+    for src, out_dir, parent, module, key, accept in tasks:
         out = out_dir / src.name
         try:
             rec = R.load_record(out) if out.exists() else None
         except R.ResultFileError:
             rec = None
-        if rec is not None and rec["code_hash"] == expect and rec["config"] == R.load_record(src)["config"]:
-            made[(src, expect)] = rec
+        same_config = rec is not None and R.canonical_config(rec["config"]) == R.canonical_config(R.load_record(src)["config"])
+        if rec is not None and rec["code_hash"] in accept and same_config:
+            made[(src, key)] = rec
         else:
-            pending.append((src, out, parent, module, expect))
+            pending.append((src, out, parent, module, key, accept))
     if progress and made:
         print(f"  reusing {len(made)} re-created run(s) from an earlier certification", flush=True)
     total = len(pending)
@@ -258,22 +265,22 @@ def _recreate(tasks: list[tuple[Path, Path, Path | None, str, str]], jobs: int, 
         while pending or running:
             while pending and len(running) < jobs:
                 task = pending.pop(0)
-                src, out, parent, module, _ = task
+                src, out, parent, module, _, _ = task
                 out.parent.mkdir(parents=True, exist_ok=True)
                 proc = spawn(R.load_record(src)["config"], out, data_dir, commit, package_parent=parent, module=module)
                 running.append((proc, task, time.perf_counter()))
             time.sleep(0.5)
             for entry in [e for e in running if e[0].poll() is not None]:
                 running.remove(entry)
-                proc, (src, out, parent, module, expect), t0 = entry
+                proc, (src, out, parent, module, key, accept), t0 = entry
                 if proc.returncode != 0:
                     err = proc.stderr.read() if proc.stderr else ""
                     raise RuntimeError(f"re-creating {src} with {module} failed (exit {proc.returncode}):\n{err[-2000:]}")
                 rec = R.load_record(out)
-                if rec["code_hash"] != expect:
-                    raise RuntimeError(f"{out} was made by code {rec['code_hash']}, not {expect}: the training code changed "
-                                       "while the sample ran, or the baseline is not the old code")
-                made[(src, expect)] = rec
+                if rec["code_hash"] not in accept:
+                    raise RuntimeError(f"{out} was made by code {rec['code_hash']}, not {' or '.join(sorted(accept))}: the "
+                                       "training code changed while the sample ran, or the baseline is not the old code")
+                made[(src, key)] = rec
                 done += 1
                 if progress:
                     who = "old code" if parent is not None else "new code"

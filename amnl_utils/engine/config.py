@@ -10,7 +10,9 @@ from ..core.constants import R_MAX, W_MAX, WINDOW
 from ..core.weights import SCHEDULES
 
 #: The RUL losses a run can use, by name.
-RUL_LOSSES: tuple[str, ...] = ("mse", "scaled_mse", "amnl")
+RUL_LOSSES: tuple[str, ...] = ("mse", "scaled_mse", "amnl", "lds", "bmc", "pinball")
+#: The rivals of §14.5 (:mod:`amnl_utils.core.rivals`): they ignore ``schedule`` and ``w_max``.
+RIVAL_LOSSES: tuple[str, ...] = ("lds", "bmc", "pinball")
 #: Learning-rate schedules: constant, or linear warm-up followed by cosine decay.
 LR_SCHEDULES: tuple[str, ...] = ("constant", "cosine")
 
@@ -28,6 +30,10 @@ class TrainConfig:
     them. ``evaluate_test=False`` (the tuning grids) never reads the test engines: the record then
     holds no test metrics and no test predictions. ``max_steps_per_epoch`` caps an epoch's
     mini-batches (smoke tests only). ``dropout`` overrides the preset's rate when not ``None``.
+    ``quantile`` is τ of the ``"pinball"`` loss (the other losses ignore it). ``decision_fold=True``
+    (§14.5) holds a fifth of the training engines out as *decision engines* — fold ``seed mod 5``
+    of a fixed partition — before the validation engines are drawn from the rest; the record then
+    stores the prediction at every cycle of the validation and decision engines.
     """
 
     subset: str = "FD001"
@@ -56,6 +62,8 @@ class TrainConfig:
     max_rul: float = R_MAX
     evaluate_test: bool = True
     max_steps_per_epoch: int | None = None
+    quantile: float = 0.5
+    decision_fold: bool = False
 
     def __post_init__(self) -> None:
         if self.loss not in RUL_LOSSES:
@@ -84,5 +92,9 @@ class TrainConfig:
                 "need 0 <= warmup_epochs < max_epochs, 0 < lr_final <= 1 and weight_decay >= 0, got "
                 f"{self.warmup_epochs}, {self.lr_final}, {self.weight_decay}"
             )
+        if isinstance(self.quantile, bool) or not (isinstance(self.quantile, (int, float)) and 0 < self.quantile < 1):
+            raise ValueError(f"quantile must be a number strictly between 0 and 1 (τ of the pinball loss), got {self.quantile!r}")
+        if not isinstance(self.decision_fold, bool):
+            raise ValueError(f"decision_fold must be True or False, got {self.decision_fold!r}")
         if not (np.isfinite(self.w_max) and self.w_max >= 1):
             raise ValueError(f"w_max must be a finite number >= 1, got {self.w_max!r}")

@@ -202,6 +202,26 @@ def _tuning_c() -> list[RunSpec]:
             for spec in _tuning_grid(TUNE_C, subsets=("FD002", "FD003"))()]
 
 
+#: §14.5's subsets (one single-condition, one multi-condition with two fault modes) and its pinball τ's.
+DECISION_SUBSETS: tuple[str, ...] = ("FD001", "FD004")
+PINBALL_TAUS: tuple[float, ...] = (0.3, 0.4)
+
+
+def decision_arms() -> dict[str, Callable[[str, int], TrainConfig]]:
+    """§14.5's trained arms, each with the decision engines held out: MSE, AMNL (w_max = 2), the two
+    density corrections (LDS, BMC) and the pinball loss at each of :data:`PINBALL_TAUS`."""
+    arms: dict[str, Callable[[str, int], TrainConfig]] = {
+        "mse": lambda s, k: recipe(s, loss="mse", seed=k, decision_fold=True),
+        "amnl": lambda s, k: recipe(s, loss="amnl", w_max=W_MAX, seed=k, decision_fold=True),
+        "lds": lambda s, k: recipe(s, loss="lds", seed=k, decision_fold=True),
+        "bmc": lambda s, k: recipe(s, loss="bmc", seed=k, decision_fold=True),
+    }
+    for tau in PINBALL_TAUS:
+        arms[f"pinball_t{tau:g}"] = lambda s, k, tau=tau: recipe(s, loss="pinball", quantile=tau, seed=k,
+                                                                   decision_fold=True)
+    return arms
+
+
 GRIDS: dict[str, Grid] = {
     "smoke": Grid(
         "smoke", "3 tiny FD001 runs (MSE, scaled MSE, AMNL) for the tests",
@@ -236,6 +256,13 @@ GRIDS: dict[str, Grid] = {
         lambda: _product(("FD001", SECOND_SUBSET), SEEDS, schedule_arms()),
         pairs=tuple((a, "linear") for a in ("constant", "exponential", "sigmoid", "step"))
         + tuple((a, "mse") for a in ("constant", "linear", "exponential", "sigmoid", "step")),
+    ),
+    "decisions": Grid(
+        "decisions", "MSE, AMNL (w_max = 2), LDS, BMC and pinball (τ 0.3, 0.4) on FD001 and FD004 with a fifth of "
+        "the training engines held out for decisions (fold = seed mod 5), 10 seeds (§14.5)",
+        lambda: _product(DECISION_SUBSETS, SEEDS, decision_arms()),
+        pairs=tuple((a, "mse") for a in ("amnl", "lds", "bmc", "pinball_t0.3", "pinball_t0.4"))
+        + tuple((a, "amnl") for a in ("lds", "bmc", "pinball_t0.3", "pinball_t0.4")),
     ),
     "wmax": Grid(
         "wmax", f"AMNL at w_max = 1 ... 12 and scaled-MSE controls on FD001 and {SECOND_SUBSET}, 10 seeds (§14.3)",

@@ -31,15 +31,18 @@ from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any
 
-from .config import TrainConfig
+from .config import RIVAL_LOSSES, TrainConfig
 
 #: Environment variable naming the results folder (a ``--results`` option overrides it).
 ENV_VAR = "AMNL_RESULTS"
 #: The package's modules whose code decides what a training run computes (paths under the package).
 TRAINING_MODULES: tuple[str, ...] = (
-    "core/constants", "core/seeding", "core/weights", "core/losses", "core/metrics",
+    "core/constants", "core/seeding", "core/weights", "core/losses", "core/rivals", "core/metrics",
     "cmapss/read", "cmapss/prepare", "engine/config", "engine/model", "engine/training",
 )
+#: Config settings added after runs were committed, with their defaults: left out of a run's id
+#: at the default (:func:`canonical_config`), so the runs made before they existed keep their ids.
+ADDED_SETTINGS: dict[str, Any] = {"quantile": 0.5, "decision_fold": False}
 #: The package folder and the repository folder that holds it.
 PACKAGE_DIR: Path = Path(__file__).resolve().parent.parent
 REPO_DIR: Path = PACKAGE_DIR.parent
@@ -89,12 +92,22 @@ def canonical_config(cfg: Any) -> dict[str, Any]:
 
     MSE ignores the weight schedule and ``w_max``; any loss at ``w_max = 1`` *is* MSE (every
     schedule is 1 everywhere, and the scaled-MSE factor is 1). Such configs map to ``loss="mse",
-    w_max=1.0, schedule="linear"``, so equal runs get equal ids.
+    w_max=1.0, schedule="linear"``, so equal runs get equal ids. The rivals of §14.5 ignore both too
+    (their ``w_max`` becomes 1, their schedule linear), and every loss but pinball ignores
+    ``quantile`` (it becomes 0.5). Settings added after runs were committed
+    (:data:`ADDED_SETTINGS`) are left out at their defaults, so those runs keep their ids.
     """
     d = asdict(cfg) if not isinstance(cfg, dict) else dict(cfg)
-    if d["loss"] == "mse" or float(d["w_max"]) == 1.0:
+    if d["loss"] in RIVAL_LOSSES:
+        d.update(w_max=1.0, schedule="linear")
+    elif d["loss"] == "mse" or float(d["w_max"]) == 1.0:
         d.update(loss="mse", w_max=1.0, schedule="linear")
+    if d["loss"] != "pinball":
+        d["quantile"] = 0.5
     d["w_max"] = float(d["w_max"])
+    for key, default in ADDED_SETTINGS.items():
+        if d.get(key, default) == default:
+            d.pop(key, None)
     return d
 
 
@@ -105,10 +118,13 @@ def run_id(cfg: Any) -> str:
 
 
 def run_label(cfg: Any) -> str:
-    """A readable file-name stem: ``mse``, ``scaled_mse_w2``, ``amnl_w2``, ``amnl_step_w2``, …"""
+    """A readable file-name stem: ``mse``, ``scaled_mse_w2``, ``amnl_w2``, ``amnl_step_w2``, ``lds``,
+    ``bmc``, ``pinball_t0.3``, …"""
     d = canonical_config(cfg)
-    if d["loss"] == "mse":
-        return "mse"
+    if d["loss"] in ("mse", "lds", "bmc"):
+        return d["loss"]
+    if d["loss"] == "pinball":
+        return f"pinball_t{d['quantile']:g}"
     sched = "" if d["schedule"] == "linear" else f"_{d['schedule']}"
     return f"{d['loss']}{sched}_w{d['w_max']:g}"
 

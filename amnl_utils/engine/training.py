@@ -11,7 +11,9 @@ The Methods page of the book states the recipe; :class:`TrainConfig` holds every
 * The RUL loss is chosen by name: ``"mse"``, ``"scaled_mse"`` (MSE × the mean weight of the
   schedule over the *training* windows, the scale-only control) or ``"amnl"`` (the per-sample
   weighted MSE with the plain batch mean; ``schedule="linear"`` is AMNL itself, the other schedules
-  of :data:`amnl_utils.core.weights.SCHEDULES` are the alternatives of §14.2).
+  of :data:`amnl_utils.core.weights.SCHEDULES` are the alternatives of §14.2), or one of §14.5's
+  rivals (:mod:`amnl_utils.core.rivals`): ``"lds"`` (weights from the training labels' smoothed
+  density), ``"bmc"`` (Balanced MSE, σ = 12.5 cycles) or ``"pinball"`` (τ = ``quantile``).
 * Adam, a linear warm-up then cosine decay of the learning rate per step, gradient clipping at
   ``clip_norm`` (the record says how often it bound). An epoch is one full shuffled pass over the
   training windows.
@@ -46,6 +48,7 @@ from ..core.losses import (
     weighted_mse_loss,
 )
 from ..core.optional import require
+from ..core.rivals import BMC_SIGMA, bmc_loss, lds_bin_weights, lds_weighted_mse_loss, pinball_loss
 from ..core.seeding import seed_everything
 from ..core.weights import mean_weight, schedule_weight_torch
 from .config import RUL_LOSSES, TrainConfig
@@ -109,6 +112,7 @@ def make_rul_loss(
     max_rul: float = R_MAX,
     schedule_name: str = "linear",
     unit: float = 1.0,
+    quantile: float = 0.5,
 ) -> tuple[Callable[[torch.Tensor, torch.Tensor], torch.Tensor], float]:
     """The RUL loss ``f(pred, target) -> 0-d tensor`` for a name, and its scale.
 
@@ -117,7 +121,8 @@ def make_rul_loss(
     the weight ramp ends at ``max_rul / unit``). ``scale`` is the mean weight of the schedule over
     the training windows (``weights.mean_weight``; about 1.36 on FD001 for AMNL at w_max = 2): the
     factor of the ``scaled_mse`` control. It is returned for every arm so that it is recorded
-    everywhere.
+    everywhere. ``"lds"`` bins the targets by whole cycles (``target · unit``); ``"bmc"`` and
+    ``"pinball"`` (at τ = ``quantile``) take their scale in ``unit``.
     """
     scale = mean_weight(y_train, max_rul=max_rul, w_max=w_max, name=schedule_name)
     r = max_rul / unit
@@ -129,6 +134,13 @@ def make_rul_loss(
         return (lambda p, t: moderate_weighted_mse_loss(p, t, max_rul=r, w_max=w_max)), scale
     if name == "amnl":
         return (lambda p, t: weighted_mse_loss(p, t, schedule_weight_torch(t, schedule_name, r, w_max))), scale
+    if name == "lds":
+        bins = torch.as_tensor(lds_bin_weights(y_train, max_rul=max_rul), dtype=torch.float32)
+        return (lambda p, t: lds_weighted_mse_loss(p, t, bins.to(p.device), unit)), scale
+    if name == "bmc":
+        return (lambda p, t: bmc_loss(p, t, BMC_SIGMA / unit)), scale
+    if name == "pinball":
+        return (lambda p, t: pinball_loss(p, t, quantile)), scale
     raise ValueError(f"unknown RUL loss {name!r}; choose one of {list(RUL_LOSSES)}")
 
 
@@ -246,7 +258,7 @@ def prepare_for(cfg: TrainConfig, data_dir: str | None = None) -> PreparedData:
     """The :class:`~amnl_utils.cmapss.prepare.PreparedData` a config asks for (its split seed is the run's seed)."""
     return prepare(
         cfg.subset, window=cfg.window, max_rul=cfg.max_rul, val_fraction=cfg.val_fraction, seed=cfg.seed,
-        data_dir=data_dir, cycle_feature=cfg.cycle_feature,
+        data_dir=data_dir, cycle_feature=cfg.cycle_feature, decision_fold=cfg.decision_fold,
     )
 
 
@@ -273,6 +285,9 @@ def train(
         data = prepare_for(cfg, data_dir)
     if data.subset != cfg.subset:
         raise ValueError(f"data is {data.subset} but the config asks for {cfg.subset}")
+    if getattr(data, "decision_fold", False) != cfg.decision_fold:
+        raise ValueError(f"the data's decision_fold is {getattr(data, 'decision_fold', False)} but the config asks for "
+                         f"{cfg.decision_fold}; prepare the data with prepare_for(cfg)")
     if data.X_train.shape[1] != cfg.window:
         raise ValueError(f"data has windows of {data.X_train.shape[1]} cycles but the config asks for {cfg.window}")
 
@@ -280,7 +295,8 @@ def train(
     model = DualTaskModel(cfg.preset, n_features=data.X_train.shape[2], dropout=cfg.dropout).to(dev)
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     rul_loss, scale = make_rul_loss(
-        cfg.loss, data.y_train, w_max=cfg.w_max, max_rul=cfg.max_rul, schedule_name=cfg.schedule, unit=cfg.rul_unit
+        cfg.loss, data.y_train, w_max=cfg.w_max, max_rul=cfg.max_rul, schedule_name=cfg.schedule, unit=cfg.rul_unit,
+        quantile=cfg.quantile,
     )
     combine = FixedWeightLoss(cfg.rul_weight, cfg.health_weight)
 
@@ -372,6 +388,7 @@ def train(
         "clipped_fraction": n_clipped / n_steps if n_steps else float("nan"),
         "curves": curves,
         **evaluate_selected(model, data, cfg.max_rul, test=cfg.evaluate_test),
+        **({"engines": engine_predictions(model, data, cfg.max_rul)} if cfg.decision_fold else {}),
         "device": str(dev),
         "cpu_capability": torch.backends.cpu.get_cpu_capability(),
         "threads": n_threads,
@@ -435,10 +452,32 @@ def evaluate_selected(model: DualTaskModel, data: Any, max_rul: float = R_MAX, t
     }
 
 
+def engine_predictions(model: DualTaskModel, data: Any, max_rul: float = R_MAX) -> dict[str, list[dict[str, Any]]]:
+    """The selected model's prediction at every cycle of the validation and decision engines
+    (§14.5's policies are tuned on the first and scored on the second).
+
+    Returns ``{"val": [...], "decision": [...]}``, one dict per engine in id order: ``unit``,
+    ``rul_start`` (the uncapped true RUL at its first window, cycles; the RUL at window ``k`` is
+    ``rul_start - k``) and ``y_pred`` (cycles, clipped to ``[0, max_rul]``, rounded to 0.01).
+    """
+    out: dict[str, list[dict[str, Any]]] = {}
+    for name, X, units, raw in (("val", data.X_val, data.units_val, data.rul_val_raw),
+                                ("decision", data.X_dec, data.units_dec, data.rul_dec_raw)):
+        pred, _ = predict(model, X, max_rul=max_rul)
+        rows = []
+        for u in np.unique(units):
+            at = np.flatnonzero(units == u)
+            rows.append({"unit": int(u), "rul_start": int(raw[at[0]]),
+                         "y_pred": [round(float(v), 2) for v in pred[at]]})
+        out[name] = rows
+    return out
+
+
 def _progress(cfg: TrainConfig, enabled: bool):
     if not enabled:
         return None
     from tqdm.auto import tqdm  # lazy: the [data] extra, needed only to download
 
-    label = cfg.loss if cfg.loss == "mse" else f"{cfg.loss} {cfg.schedule} w{cfg.w_max:g}"
+    label = {"mse": "mse", "lds": "lds", "bmc": "bmc", "pinball": f"pinball t{cfg.quantile:g}"}.get(
+        cfg.loss, f"{cfg.loss} {cfg.schedule} w{cfg.w_max:g}")
     return tqdm(total=cfg.max_epochs, desc=f"{cfg.subset} {label} s{cfg.seed}", unit="pass", leave=False)

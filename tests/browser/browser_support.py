@@ -76,3 +76,17 @@ def screenshot(page, name: str, locator=None, full_page: bool = True) -> Path:
     else:
         locator.screenshot(path=str(path))
     return path
+
+
+def set_control(page, fid: str, name: str, value) -> None:
+    """Set a slider's value or a checkbox's checked state, then fire the input event."""
+    page.evaluate(
+        "([id, v]) => { const el = document.getElementById(id);"
+        " if (el.type === 'checkbox') { el.checked = v; } else { el.value = String(v); }"
+        " el.dispatchEvent(new Event('input', {bubbles: true})); }",
+        [f"{fid}-{name}", value],
+    )
+
+
+def readout(page, fid: str) -> str:
+    return page.locator(f"#{fid}-readout").inner_text()

@@ -12,7 +12,7 @@ import json
 
 import numpy as np
 import pytest
-from browser_support import DESKTOP, PHONE, screenshot
+from browser_support import DESKTOP, PHONE, readout, screenshot, set_control
 
 from amnl_utils.book.interactive.ceiling import w_max_gradients, w_max_readout
 from amnl_utils.book.interactive.framework import figure_id, figure_script
@@ -23,20 +23,6 @@ CHAPTER_142 = "chapters/14_2_linear_decay.html"
 CHAPTER_143 = "chapters/14_3_w_max_ceiling.html"
 EXPLORER = figure_id("schedule explorer")
 WMAX = figure_id("w_max ceiling")
-
-
-def set_control(page, fid: str, name: str, value) -> None:
-    """Set a slider's value or a checkbox's checked state, then fire the input event."""
-    page.evaluate(
-        "([id, v]) => { const el = document.getElementById(id);"
-        " if (el.type === 'checkbox') { el.checked = v; } else { el.value = String(v); }"
-        " el.dispatchEvent(new Event('input', {bubbles: true})); }",
-        [f"{fid}-{name}", value],
-    )
-
-
-def readout(page, fid: str) -> str:
-    return page.locator(f"#{fid}-readout").inner_text()
 
 
 def payload(page, fid: str) -> dict:

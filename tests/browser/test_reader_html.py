@@ -40,6 +40,8 @@ TERMS: dict[str, str] = {
     "F-interval": r"\bF-intervals?\b",
     "pooled": r"\bpooled\b",
     "stale run": r"\bstale\b",
+    "decision engines": r"\bdecision engines?\b",
+    "cost rate": r"\bcost rates?\b",
 }
 
 _SKIP = {"h1", "h2", "h3", "h4", "h5", "h6", "table", "pre", "code", "figcaption", "script", "style", "nav",

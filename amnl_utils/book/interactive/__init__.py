@@ -1,6 +1,7 @@
 """The interactive figures: the kernel-free framework (:mod:`.framework`, with ``js/``) and the
-three figures of §14.1 (:mod:`.gradient_density`), §14.2 (:mod:`.schedule_explorer`) and §14.3
-(:mod:`.ceiling`). ``from amnl_utils.book import interactive`` gives the public names of all four."""
+figures of §14.1 (:mod:`.gradient_density`), §14.2 (:mod:`.schedule_explorer`), §14.3
+(:mod:`.ceiling`) and §14.5 (:mod:`.cost_slider`). ``from amnl_utils.book import interactive`` gives
+the public names of all five."""
 
 from .ceiling import (
     draw_w_max_ceiling,
@@ -10,6 +11,7 @@ from .ceiling import (
     w_max_readout,
     w_max_widget,
 )
+from .cost_slider import cost_figure, cost_payload, cost_readout
 from .framework import (
     W_MAX_RANGE,
     Checkbox,

@@ -358,4 +358,40 @@
     fig.legend(a2.box.left + 12, 332, [{kind: "line", color: "#222", label: "share of windows (MSE)"}]);
     return scheduleReadout(d, picked.map(function (e) { return e.name; }), wMax, t);
   });
+  /* Section 14.5. payload (amnl_utils.book.interactive.cost_payload): ks and, per subset, per arm
+   * the mean cost rate and tuned theta at every k. One panel per subset, stacked. */
+  function costReadout(d, k) {
+    var i = d.ks.indexOf(k);
+    return "k = " + k + ": the cheapest arm is " + d.subsets.map(function (s) {
+      var models = s.arms.filter(function (a) { return a.arm !== "age"; });
+      var best = models.reduce(function (b, a) {
+        return (a.cost[i] < b.cost[i] || (a.cost[i] === b.cost[i] && a.arm < b.arm)) ? a : b;
+      });
+      var age = s.arms.filter(function (a) { return a.arm === "age"; })[0];
+      return s.name + ": " + best.label + ", " + fmt(best.cost[i], 2) + " per 1000 cycles at \u03b8 \u2248 " +
+        fmt(best.theta[i], 0) + " cycles" + (age ? " (age-based " + fmt(age.cost[i], 2) + ")" : "");
+    }).join("; ") + ".";
+  }
+  root.AMNLFig.costReadout = costReadout;
+
+  root.AMNLFig.register("cost_by_k", function (fig, d, v) {
+    var k = Math.round(v.k), n = d.subsets.length, h = (fig.height - 40) / n;
+    d.subsets.forEach(function (s, j) {
+      var top = 16 + j * h, ymax = 0;
+      s.arms.forEach(function (a) { ymax = Math.max(ymax, Math.max.apply(null, a.cost)); });
+      var ax = fig.axes({left: 64, right: fig.width - 150, top: top, bottom: top + h - 56, x: [d.ks[0], d.ks[d.ks.length - 1]],
+                         y: [0, ymax * 1.05], xlabel: s.name + ": failure cost k (planned replacements)",
+                         ylabel: "cost per 1000 cycles", ydecimals: 1});
+      s.arms.forEach(function (a) {
+        fig.curve(ax, d.ks, a.cost, {stroke: a.color, "data-series": s.name + "-" + a.arm,
+                                     "stroke-dasharray": a.arm === "age" ? "5 3" : undefined});
+      });
+      el(fig.svg, "line", {x1: ax.x(k), x2: ax.x(k), y1: ax.y(0), y2: ax.y(ymax * 1.05), stroke: "#d62728",
+                           "stroke-width": 1.5, "data-series": "k"});
+      fig.legend(fig.width - 140, top + 8, s.arms.map(function (a) {
+        return {kind: "line", color: a.color, label: a.label, dash: a.arm === "age" ? "5 3" : undefined};
+      }));
+    });
+    return costReadout(d, k);
+  });
 })(window);

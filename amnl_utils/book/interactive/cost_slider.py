@@ -1,0 +1,76 @@
+"""§14.5's failure-cost slider: the cost rate of each arm against ``k``, and which arm and θ are
+cheapest at the chosen ``k`` (policy (a), θ tuned on validation engines by the margin rule).
+
+The payload is read from the decisions analysis file (:mod:`amnl_utils.analysis.decisions`, its
+``kcurves``): per subset and arm the mean over seeds of the decision engines' cost rate and of the
+tuned θ at every ``k`` of ``KS_FINE``. :func:`cost_readout` is the Python twin of the sentence the
+script writes.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ..style import COLORS
+from .framework import Slider, SliderFigure, slider_figure
+
+#: The arms the slider draws (MSE + offset coincides with MSE under a tuned θ; the oracle is the floor).
+SLIDER_ARMS: tuple[str, ...] = ("mse", "amnl", "lds", "bmc", "pinball_t0.3", "pinball_t0.4", "age")
+LABELS: dict[str, str] = {"mse": "MSE", "amnl": "AMNL", "lds": "LDS", "bmc": "BMC", "pinball_t0.3": "pinball τ 0.3",
+                          "pinball_t0.4": "pinball τ 0.4", "age": "age-based"}
+
+
+def cost_payload(out: dict[str, Any], min_seeds: int = 2) -> dict[str, Any]:
+    """``{ks, subsets: [{name, seeds, arms: [{arm, label, color, cost, theta}]}]}`` from an analysis file."""
+    ks = [int(k) for k in out["ks_fine"]]
+    subsets = []
+    for subset, seeds in out["seeds"].items():
+        if len(seeds) < min_seeds:
+            continue
+        arms = []
+        for arm in SLIDER_ARMS:
+            runs = [c for c in out["kcurves"] if c["subset"] == subset and c["arm"] == arm and c["seed"] in seeds]
+            if not runs:
+                continue
+            arms.append({"arm": arm, "label": LABELS[arm], "color": COLORS[arm],
+                         # rounded to what the readout prints, half up, so that the script and Python agree
+                         "cost": [math.floor(100 * float(v) + 0.5) / 100 for v in np.mean([r["cost"] for r in runs], axis=0)],
+                         "theta": [int(math.floor(float(v) + 0.5)) for v in np.mean([r["theta"] for r in runs], axis=0)]})
+        subsets.append({"name": subset, "seeds": len(seeds), "arms": arms})
+    if not subsets:
+        raise ValueError(f"no subset of the analysis has {min_seeds} or more seeds: nothing to draw")
+    return {"ks": ks, "subsets": subsets}
+
+
+def cost_readout(payload: dict[str, Any], k: int) -> str:
+    """The sentence under the figure at failure cost ``k``: per subset the cheapest model arm with its
+    cost rate and mean θ (age-based replacement is context, not a model)."""
+    i = payload["ks"].index(int(k))
+    parts = []
+    for s in payload["subsets"]:
+        models = [a for a in s["arms"] if a["arm"] != "age"]
+        best = min(models, key=lambda a: (a["cost"][i], a["arm"]))
+        age = next((a for a in s["arms"] if a["arm"] == "age"), None)
+        text = (f"{s['name']}: {best['label']}, {best['cost'][i]:.2f} per 1000 cycles at θ ≈ {best['theta'][i]:.0f} cycles")
+        if age is not None:
+            text += f" (age-based {age['cost'][i]:.2f})"
+        parts.append(text)
+    return f"k = {int(k)}: the cheapest arm is " + "; ".join(parts) + "."
+
+
+def cost_figure(out: dict[str, Any], k: int = 10, name: str = "failure cost") -> SliderFigure:
+    """Kernel-free §14.5 figure: cost rate against k per arm, one stacked panel per subset, and the readout."""
+    payload = cost_payload(out)
+    ks = payload["ks"]
+    return slider_figure(
+        name, [Slider("k", "failure cost k", ks[0], ks[-1], 1, k, decimals=0, unit=" × a planned replacement")],
+        payload, "cost_by_k",
+        title="Which arm and threshold are cheapest depends on what a failure costs",
+        caption="Cost rate per 1000 cycles of the decision engines against the failure cost k (policy (a), θ "
+                "tuned on the validation engines), mean over seeds, one stacked panel per subset; the red line "
+                "marks the chosen k.",
+        readout=cost_readout(payload, k), width=720, height=300 * len(payload["subsets"]) + 40,
+    )
