@@ -165,3 +165,21 @@ def test_a_lineage_sample_that_failed_is_refused(tmp_path):
     lineage.write_text(json.dumps(rec))
     with pytest.raises(F.FindingError, match="every sample run of the equivalence"):
         F.provenance_findings(tmp_path / "results")
+
+
+def test_ceiling_numbers_remake_the_small_runs_of_section_14_3():
+    """§14.3 and its Details page glue from one function; what it quotes is what the runs give."""
+    import numpy as np
+
+    from amnl_utils.analysis import optimiser as opt
+    from amnl_utils.cmapss.prepare import prepare
+    from amnl_utils.core.constants import R_MAX
+
+    out = F.ceiling_numbers()
+    data = prepare("FD001", seed=0)
+    assert out["at_cap_pct"] == f"{100 * np.mean(data.y_train == R_MAX):.1f}"
+    # Adam's largest step is its learning rate at every w_max; SGD's stable rate falls as w_max grows
+    assert out["adam_step_w1"] == out["adam_step_w10"] == f"{opt.LR['adam']:.4f}"
+    assert float(out["sgd_limit_w10"]) < float(out["sgd_limit_w1"])
+    assert int(out["first_mismatch"]) < int(out["clip_steps"]) == 200
+    assert set(F.ceiling_numbers(seed=1)) == set(out)  # the same quotes for another batch

@@ -43,15 +43,16 @@ def test_tables_build_and_keep_the_numbers(grid):
     assert meta["n_runs"] == 24 and not meta["partial"]
     t = REP.metric_table(summary, ["rmse", "nf_rmse_all"], interval=True)
     assert list(t.index.get_level_values("loss")[:3]) == ["MSE", "scaled MSE", "AMNL"]
-    assert list(t.columns) == ["RMSE", "RMSE, 95 % interval", "near-failure RMSE, all windows",
-                               "near-failure RMSE, all windows, 95 % interval"]
+    assert list(t.columns) == ["RMSE (cycles)", "RMSE (cycles), 95 % interval",
+                               "near-failure RMSE, all windows (cycles)",
+                               "near-failure RMSE, all windows (cycles), 95 % interval"]
     row = summary[(summary.subset == "FD001") & (summary.arm == "amnl") & (summary.metric == "rmse")].iloc[0]
-    assert t.loc[("FD001", "AMNL"), "RMSE"] == f"{row['mean']:.2f} ± {row['sd']:.2f}"
+    assert t.loc[("FD001", "AMNL"), "RMSE (cycles)"] == f"{row['mean']:.2f} ± {row['sd']:.2f}"
     c = REP.comparison_table(comparisons, ["nf_rmse_all"])
     # the near-failure windows were shifted by exactly 3 (AMNL) and 6 (MSE): the difference is -3
-    assert c.loc[("FD001", "AMNL − MSE", "near-failure RMSE, all windows"), "difference"] == "-3.00"
+    assert c.loc[("FD001", "AMNL − MSE", "near-failure RMSE, all windows (cycles)"), "difference"] == "-3.00"
     assert set(c["reading"]) <= {"lower", "higher", "no measurable difference"}
-    assert ("FD002", "AMNL − scaled MSE", "near-failure RMSE, all windows") in c.index
+    assert ("FD002", "AMNL − scaled MSE", "near-failure RMSE, all windows (cycles)") in c.index
     e = REP.ensemble_table(summary)
     assert e.shape == (6, 4)
     s = REP.stability_table(summary)
@@ -150,7 +151,7 @@ def test_w_max_figure_and_stability_spread(tmp_path, monkeypatch):
     np.testing.assert_allclose(np.asarray(amnl_line.get_ydata(), dtype=float), [1.0, 2.0, 5.0])  # RMSE of a constant error w_max
     plt.close(fig)
     table = REP.stability_table(summary)
-    assert table.loc[("FD001", "AMNL, w_max = 5"), "spread of the selected pass (sd)"] == "0.0"
+    assert table.loc[("FD001", "AMNL, w_max = 5"), "spread of the selected pass, sd (passes)"] == "0.0"
     assert table.loc[("FD001", "scaled MSE, w_max = 5"), "diverged runs"] == "0 of 3"
 
 
@@ -160,8 +161,8 @@ def test_counts_carry_their_denominator(grid):
     # the fixture's test engines have RUL 0, 2, ..., 38 and 20 engines at 125: 16 are within 30
     # cycles of failure; its near-failure windows are 6
     n_last = int((np.arange(0, 40, 2.0) <= 30).sum())
-    assert t.loc[("FD001", "MSE"), "late > 10 cycles, last windows"].endswith(f" of {n_last}")
-    assert t.loc[("FD001", "MSE"), "late > 10 cycles, all windows"].endswith(" of 6")
+    assert t.loc[("FD001", "MSE"), "late > 10 cycles, last windows (engines)"].endswith(f" of {n_last}")
+    assert t.loc[("FD001", "MSE"), "late > 10 cycles, all windows (windows)"].endswith(" of 6")
 
 
 def test_a_bound_that_rounds_to_zero_has_no_sign():

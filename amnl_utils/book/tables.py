@@ -90,6 +90,13 @@ def arm_color(arm: str) -> str:
 # --------------------------------------------------------------------------- tables
 
 
+def metric_header(metric: str) -> str:
+    """A metric's name with its unit, as a table header shows it: ``RMSE (cycles)``; unit-free
+    metrics (the NASA score, accuracies) keep their bare name."""
+    name, unit, _ = METRICS[metric]
+    return f"{name} ({unit})" if unit else name
+
+
 def fmt(x: float, d: int) -> str:
     if x is None or not np.isfinite(x):
         return "n/a"
@@ -125,7 +132,7 @@ def metric_table(summary: Any, metrics: Sequence[str], *, interval: bool = False
     out: dict[tuple[str, str], dict[str, str]] = {}
     for (subset, arm, metric), g in s.groupby(["subset", "arm", "metric"], sort=False):
         r = g.iloc[0]
-        name, _, d = METRICS[metric]
+        name, d = metric_header(metric), METRICS[metric][2]
         cell = out.setdefault((subset, arm), {})
         cell[name] = f"{fmt(r['mean'], d)} ± {fmt(r['sd'], d)}"
         if "of" in r and np.isfinite(r["of"]):  # a count: say out of how many
@@ -135,9 +142,9 @@ def metric_table(summary: Any, metrics: Sequence[str], *, interval: bool = False
     order = _order(list(out), subsets, arm_order(summary))
     cols = []
     for m in metrics:
-        cols.append(METRICS[m][0])
+        cols.append(metric_header(m))
         if interval:
-            cols.append(f"{METRICS[m][0]}, 95 % interval")
+            cols.append(f"{metric_header(m)}, 95 % interval")
     table = pd.DataFrame([out[k] for k in order], index=pd.MultiIndex.from_tuples(
         [(s, arm_label(a)) for s, a in order], names=["subset", "loss"]))
     return table[[c for c in cols if c in table.columns]]
@@ -150,8 +157,8 @@ def ensemble_table(summary: Any, metrics: Sequence[str] = ("rmse", "nasa"), subs
     for (subset, arm), g in s.groupby(["subset", "arm"], sort=False):
         g = g.set_index("metric")
         rows[(subset, arm)] = {
-            f"{METRICS[m][0]}, mean of seeds": fmt(g.loc[m, "mean"], METRICS[m][2]) for m in metrics if m in g.index
-        } | {f"{METRICS[m][0]}, seed ensemble": fmt(g.loc[m, "ensemble"], METRICS[m][2]) for m in metrics if m in g.index}
+            f"{metric_header(m)}, mean of seeds": fmt(g.loc[m, "mean"], METRICS[m][2]) for m in metrics if m in g.index
+        } | {f"{metric_header(m)}, seed ensemble": fmt(g.loc[m, "ensemble"], METRICS[m][2]) for m in metrics if m in g.index}
     order = _order(list(rows), subsets, arm_order(summary))
     return pd.DataFrame([rows[k] for k in order], index=pd.MultiIndex.from_tuples(
         [(s, arm_label(a)) for s, a in order], names=["subset", "loss"]))
@@ -168,7 +175,7 @@ def comparison_table(comparisons: Any, metrics: Sequence[str], pairs: Sequence[t
     for subset in subsets:
         for _, r in c[c.subset == subset].iterrows():
             d = METRICS[r["metric"]][2]
-            index.append((subset, f"{arm_label(r['a'])} − {arm_label(r['b'])}", METRICS[r["metric"]][0]))
+            index.append((subset, f"{arm_label(r['a'])} − {arm_label(r['b'])}", metric_header(r["metric"])))
             rows.append({"difference": f"{r['diff']:+,.{d}f}", "95 % interval": f"[{r['lo']:+,.{d}f}, {r['hi']:+,.{d}f}]",
                          "detectable (80 %)": f"±{r['mde']:,.{d}f}", "seeds": int(r["n_seeds"]), "reading": r["verdict"]})
     return pd.DataFrame(rows, index=pd.MultiIndex.from_tuples(index, names=["subset", "comparison", "metric"]))
@@ -190,9 +197,9 @@ def stability_table(summary: Any, subsets: Sequence[str] = SUBSETS) -> Any:
             if m == "diverged":
                 row[METRICS[m][0]] = f"{int(round(g.loc[m, 'mean'] * g.loc[m, 'n_seeds']))} of {int(g.loc[m, 'n_seeds'])}"
             else:
-                row[METRICS[m][0]] = fmt(g.loc[m, "mean"], METRICS[m][2])
+                row[metric_header(m)] = fmt(g.loc[m, "mean"], METRICS[m][2])
             if m == "best_epoch":
-                row["spread of the selected pass (sd)"] = fmt(g.loc[m, "sd"], 1)
+                row["spread of the selected pass, sd (passes)"] = fmt(g.loc[m, "sd"], 1)
         rows[(subset, arm)] = row
     order = _order(list(rows), subsets, arm_order(summary))
     return pd.DataFrame([rows[k] for k in order], index=pd.MultiIndex.from_tuples(
@@ -207,10 +214,10 @@ def tuning_table(summary: Any, subsets: Sequence[str] = SUBSETS) -> Any:
         g = g.set_index("metric")
         v = g.loc["best_val_rmse"]
         rows[(subset, arm)] = {
-            "validation RMSE": f"{v['mean']:.2f} ± {v['sd']:.2f}" if np.isfinite(v["sd"]) else f"{v['mean']:.2f}",
-            "selected pass": fmt(g.loc["best_epoch", "mean"], 1),
-            "clipped steps": fmt(g.loc["clipped_fraction", "mean"], 2),
-            "RUL : CE": fmt(g.loc["balance_ratio", "mean"], 2),
+            "validation RMSE (cycles)": f"{v['mean']:.2f} ± {v['sd']:.2f}" if np.isfinite(v["sd"]) else f"{v['mean']:.2f}",
+            "selected pass (passes)": fmt(g.loc["best_epoch", "mean"], 1),
+            "clipped steps (share)": fmt(g.loc["clipped_fraction", "mean"], 2),
+            "RUL : CE (ratio)": fmt(g.loc["balance_ratio", "mean"], 2),
             "seeds": int(v["n_seeds"]),
         }
     order = [(s, a) for s in subsets for a in dict.fromkeys(summary.arm) if (s, a) in rows]
@@ -374,7 +381,7 @@ def relative_table(comparisons: Any, metrics: Sequence[str], pairs: Sequence[tup
                     continue
                 r = r.iloc[0]
                 lo, hi = r["lo"] / r["b_mean"], r["hi"] / r["b_mean"]
-                index.append((subset, f"{arm_label(a)} − {arm_label(b)}", METRICS[metric][0]))
+                index.append((subset, f"{arm_label(a)} − {arm_label(b)}", metric_header(metric)))
                 rows.append({"difference (%)": f"{100 * r['rel_diff']:+.1f}",
                              "95 % interval (%)": f"[{100 * lo:+.1f}, {100 * hi:+.1f}]",
                              "detectable (80 %), %": f"±{100 * r['rel_mde']:.1f}", "seeds": int(r["n_seeds"]),

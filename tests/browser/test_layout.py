@@ -102,6 +102,28 @@ def test_no_table_cell_is_truncated(path: str) -> None:
     )
 
 
+
+@pytest.mark.parametrize("path", [p for p in content_pages() if p not in ("genindex.html", "search.html")])
+def test_every_table_has_a_number_and_a_caption(path: str) -> None:
+    """Every table in a page's article, typed or printed by a cell, opens with a ``<caption>``
+    holding its number ("Table 12") and a text (the ``Table:`` paragraphs, _ext/table_captions.py).
+    Sphinx's own index and search pages, whose tables are layout, are left out."""
+    from bs4 import BeautifulSoup
+
+    article = BeautifulSoup((BUILD / path).read_text(encoding="utf-8"), "html.parser").select_one(".bd-article")
+    problems = []
+    for i, table in enumerate(article.find_all("table") if article else []):
+        caption = table.find("caption", recursive=False)
+        number = caption.select_one(".caption-number") if caption else None
+        text = caption.select_one(".caption-text") if caption else None
+        if number is None or not re.fullmatch(r"Table \d+", number.get_text(strip=True)):
+            problems.append(f"table {i + 1}: no numbered caption")
+        elif text is None or len(text.get_text(strip=True).split()) < 4:
+            problems.append(f"{number.get_text(strip=True)}: caption without a text")
+    assert not problems, f"{path}: {problems}; put a 'Table: ...' paragraph just before the table"
+    numbers = [n.get_text(strip=True) for n in article.select("table > caption .caption-number")] if article else []
+    assert len(numbers) == len(set(numbers)), f"{path}: a table number is used twice: {numbers}"
+
 def _pages_with(marker: str, pages: list[str]) -> list[str]:
     return [p for p in pages if marker in (BUILD / p).read_text(encoding="utf-8")]
 
@@ -265,6 +287,21 @@ def test_figures_follow_the_dark_theme(open_page, path: str) -> None:
     log.assert_clean()
 
 
+@pytest.mark.parametrize("path", _pages_with('class="amnl-fig"', chapter_pages()))
+def test_kernel_free_figures_follow_the_dark_theme(open_page, path: str) -> None:
+    """The SVG slider figures: a light card in light mode, a dark one in dark mode (never a bright
+    panel in a dark page)."""
+    light, _ = open_page(path, viewport=PHONE)
+    card = light.locator(".bd-article .amnl-fig").first
+    card.scroll_into_view_if_needed()
+    assert _luminance_of_png(card.screenshot()) > 0.7, f"{path}: the slider figure is not light in light mode"
+    page, log = open_page(path, viewport=PHONE, dark=True)
+    card = page.locator(".bd-article .amnl-fig").first
+    card.scroll_into_view_if_needed()
+    assert _luminance_of_png(card.screenshot()) < 0.3, f"{path}: the slider figure is a bright panel in dark mode"
+    log.assert_clean()
+
+
 # --------------------------------------------------------------------------- equations and code
 
 #: Display equations and code a reader copies whose content is wider than their box (they would
@@ -285,10 +322,12 @@ def test_code_lines_wrap_inside_the_column(open_page, path: str, viewport: dict)
     assert not wide, f"{path} at {viewport['width']} px: code that scrolls sideways: {wide[:3]}"
 
 
+@pytest.mark.parametrize("viewport", [PHONE, {"width": 1280, "height": 900}], ids=["390px", "1280px"])
 @pytest.mark.parametrize("path", content_pages())
-def test_display_equations_fit_the_column_at_desktop_width(open_page, path: str) -> None:
-    """At 1280 px every display equation fits its column. (At 390 px the long ones still scroll
-    inside their own box: MathJax 3 does not break lines.)"""
-    page, _ = open_page(path)
+def test_display_equations_fit_the_column(open_page, path: str, viewport: dict) -> None:
+    """At 390 px and at 1280 px every display equation fits its column. MathJax 3 does not break
+    lines, so the long ones are written on several lines (aligned or gathered), and on a phone
+    display maths is set at 88 % (_static/amnl.css)."""
+    page, _ = open_page(path, viewport=viewport)
     wide = page.evaluate(WIDER_THAN_BOX, EQUATIONS)
-    assert not wide, f"{path} at 1280 px: display equations wider than the column: {wide[:3]}"
+    assert not wide, f"{path} at {viewport['width']} px: display equations wider than the column: {wide[:3]}"

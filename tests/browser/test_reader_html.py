@@ -177,3 +177,44 @@ def test_no_raw_latex_in_titles_or_the_table_of_contents(path: str):
         entries = [unescape(re.sub(r"<[^>]+>", "", e)) for e in re.findall(r"<a [^>]*>(.*?)</a>", nav.group(0), re.S)]
         raw = [e for e in entries if "$" in e or "\\(" in e or "\\max" in e]
         assert not raw, f"{path}: table-of-contents entries with raw LaTeX: {raw}"
+
+
+# --------------------------------------------------------------------------- page length
+
+#: A section's main page keeps the argument (question, maths, code, figures, takeaway, exercises)
+#: within this many words of running text; checks, full tables and robustness details live on the
+#: section's Details page.
+WORD_BUDGET = 2500
+#: The sections' main pages and the Details page that takes each one's overflow.
+DETAILS = {
+    "chapters/14_2_linear_decay.html": "chapters/14_2_details.html",
+    "chapters/14_3_w_max_ceiling.html": "chapters/14_3_details.html",
+    "chapters/14_4_dual_task_wiring.html": "chapters/14_4_details.html",
+}
+MAIN_PAGES = ("chapters/14_1_uniform_vs_weighted.html", *DETAILS, "chapters/14_5_maintenance_decisions.html")
+
+
+def running_words(path: str) -> int:
+    """Words of running text on a built page (paragraphs and list items of the article; headings,
+    tables, code, maths, captions and cell outputs left out)."""
+    parser = _Text()
+    parser.feed((BUILD / path).read_text(encoding="utf-8"))
+    return len(re.findall(r"[A-Za-z0-9][\w'’.,%-]*", parser.text))
+
+
+@pytest.mark.parametrize("path", MAIN_PAGES)
+def test_a_sections_main_page_is_within_the_word_budget(path: str):
+    require_build()
+    words = running_words(path)
+    assert words <= WORD_BUDGET, (f"{path}: {words} words of running text, over the {WORD_BUDGET}-word budget; "
+                                  "move checks and full tables to the section's Details page")
+
+
+@pytest.mark.parametrize("main, details", DETAILS.items())
+def test_details_pages_are_in_the_toc_and_linked_from_their_section(main: str, details: str):
+    require_build()
+    assert (BUILD / details).is_file(), f"no Details page {details}"
+    toc = (BUILD / "intro.html").read_text(encoding="utf-8")
+    name = details.rsplit("/", 1)[-1]
+    assert f'href="chapters/{name}"' in toc, f"{details} is not in the table of contents"
+    assert f'href="{name}' in (BUILD / main).read_text(encoding="utf-8"), f"{main} does not link to {details}"

@@ -50,6 +50,7 @@ def fmt_range(values, decimals: int = 1, unit: str = "") -> str:
     return f"{text} {unit}".rstrip()
 
 
+from .ceiling import ceiling_numbers  # noqa: E402
 from .headline import check_first_step, headline_findings, model_findings  # noqa: E402
 from .intro import book_findings  # noqa: E402
 from .methods import (  # noqa: E402
@@ -66,5 +67,5 @@ from .wmax import wmax_findings  # noqa: E402
 __all__ = [
     "FindingError", "check", "glue_all", "fmt_range", "signed", "methods_findings", "provenance_findings", "tuning_a_findings",
     "tuning_b_findings", "tuning_c_findings", "check_first_step", "headline_findings", "model_findings",
-    "book_findings", "wmax_findings", "schedules_findings", "verdict_findings",
+    "book_findings", "ceiling_numbers", "wmax_findings", "schedules_findings", "verdict_findings",
 ]
