@@ -12,7 +12,8 @@ While the book is read (a transform on each page's doctree), each such paragraph
 the text and becomes the caption of the next table on the page:
 
 - a Markdown table gets it as its title, so Sphinx numbers it ("Table 12") like a figure;
-- a cell's output table (pandas prints raw HTML) is wrapped in a :class:`captioned_output` node,
+- a cell's output table (pandas prints raw HTML): the cell output's content is wrapped in a
+  :class:`captioned_output` node,
   registered as an enumerable node of the same ``table`` type, so both kinds share one numbering;
   its HTML visitor writes the caption as the ``<caption>`` element of the output's first
   ``<table>``.
@@ -85,9 +86,12 @@ class CaptionTables(SphinxTransform):
                 node.insert(0, nodes.title("", "", *_caption_children(pending)))
                 target = node
             else:
+                # inside the cell's output container, which stays a direct child of the cell
+                # (myst-nb's hide-output and remove-output tags look for it there)
                 target = captioned_output("", nodes.caption("", "", *_caption_children(pending)))
-                node.replace_self(target)
-                target.append(node)
+                target.extend(node.children)
+                node.children = []
+                node.append(target)
             if not target["ids"]:
                 self.document.set_id(target)
             pending.parent.remove(pending)

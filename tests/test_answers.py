@@ -12,7 +12,10 @@ import pytest
 
 from amnl_utils.book import findings as F
 
-CHAPTERS = sorted((Path(__file__).resolve().parents[1] / "chapters").glob("*.ipynb"))
+#: The pages that answer a question: every chapter but the sections' Details pages (checks and full
+#: tables behind an answer given on the section's own page).
+CHAPTERS = sorted(p for p in (Path(__file__).resolve().parents[1] / "chapters").glob("*.ipynb")
+                  if not p.stem.endswith("_details"))
 MAX_WORDS, MAX_SENTENCES = 50, 2
 
 

@@ -51,6 +51,10 @@ def _notebook(caption: str) -> dict:
             {"cell_type": "code", "id": "b", "metadata": {}, "execution_count": 1, "source": "frame",
              "outputs": [{"output_type": "execute_result", "execution_count": 1, "metadata": {},
                           "data": {"text/html": OUTPUT_TABLE, "text/plain": "   RUL\n0    5"}}]},
+            {"cell_type": "markdown", "id": "c", "metadata": {}, "source": "Table: The same table, hidden until asked for."},
+            {"cell_type": "code", "id": "d", "metadata": {"tags": ["hide-output"]}, "execution_count": 2,
+             "source": "frame", "outputs": [{"output_type": "execute_result", "execution_count": 2, "metadata": {},
+                                             "data": {"text/html": OUTPUT_TABLE, "text/plain": "   RUL\n0    5"}}]},
         ],
     }
 
@@ -85,6 +89,10 @@ def test_markdown_and_output_tables_get_numbered_captions(tmp_path: Path) -> Non
     assert "Table:" not in index.get_text() and "Table:" not in frame.get_text()
     # the wrapped output keeps an id, so a link can point at the table
     assert frame.select_one("div.amnl-captioned-table")["id"]
+    # a hide-output cell still hides its captioned table behind its toggle
+    hidden = frame.select("div.cell.tag_hide-output table.dataframe")
+    assert len(hidden) == 1 and hidden[0].find_parent("details") is not None
+    assert parts(hidden[0].caption) == ("Table 3", "The same table, hidden until asked for.")
 
 
 def test_a_caption_without_a_table_fails_the_build(tmp_path: Path) -> None:

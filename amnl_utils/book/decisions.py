@@ -69,7 +69,8 @@ def plot_error_profile(out: dict[str, Any], arms: Sequence[str] = CURVE_ARMS):
 
 
 def decision_cost_frame(out: dict[str, Any], policy: str = "threshold", rule: str = "margin", k: int = 10):
-    """Table 1/2 of §14.5: per subset and arm, the cost rate with its interval and the counts behind it."""
+    """§14.5's cost tables (policies a and b): per subset and arm, the cost rate with its interval and
+    the counts behind it."""
     rows = []
     for subset in _subsets(out):
         for r in cost_table(out, subset, policy, rule, k, ARMS):
@@ -85,7 +86,7 @@ def decision_cost_frame(out: dict[str, Any], policy: str = "threshold", rule: st
 
 
 def phm_frame(out: dict[str, Any], arms: Sequence[str] = ("mse", "mse_offset") + CURVE_ARMS[1:]):
-    """Table 3 of §14.5: α–λ accuracy (%) at each λ and the mean prognostic horizon (cycles)."""
+    """§14.5's PHM table: α–λ accuracy (%) at each λ and the mean prognostic horizon (cycles)."""
     rows = []
     for subset in _subsets(out):
         for arm in arms:
@@ -101,7 +102,7 @@ def phm_frame(out: dict[str, Any], arms: Sequence[str] = ("mse", "mse_offset") +
 
 
 def test_frame(out: dict[str, Any], arms: Sequence[str] = ("mse",) + CURVE_ARMS[1:]):
-    """Table 4 of §14.5: each trained arm's test-set RMSE (cycles), NASA score and near-failure RMSE
+    """§14.5's test-set table: each trained arm's test-set RMSE (cycles), NASA score and near-failure RMSE
     over every window with true RUL ≤ 30 (cycles), mean [95 % t-interval] over seeds."""
     names = {"rmse": "RMSE (cycles)", "nasa": "NASA score", "nf_rmse_all": "near-failure RMSE, all windows (cycles)"}
     rows = []
