@@ -34,7 +34,7 @@ from ..core.constants import R_MAX
 from ..core.metrics import nasa_score
 from ..core.stats import paired_difference, t_interval
 from ..engine.grids import DECISION_SUBSETS, PINBALL_TAUS, grid_root
-from ..engine.runner import load_grid
+from ..engine.runner import grid_status, load_grid
 
 GRID = "decisions"
 #: Failure costs, in units of a planned replacement.
@@ -80,56 +80,53 @@ def best_offset(record: dict) -> float:
     return float(OFFSETS[int(np.argmin(scores))])
 
 
-def policy_rows(val: list, dec: list, window: int, seed: int) -> list[dict[str, Any]]:
-    """Rows ``{policy, rule, k, theta, cost_rate, missed, wasted, engines, failures, val_cost}`` of one arm of one run."""
-    rows = []
-    for policy, lead in POLICIES.items():
-        mv, md = D.policy_matrix(val, window, lead=lead), D.policy_matrix(dec, window, lead=lead)
-        for rule in D.RULES:
-            for k in KS:
-                j = D.tune(mv, k, rule, seed=seed)
-                rows.append({"policy": policy, "rule": rule, "k": k, "theta": float(D.THETAS[j]),
-                             "val_cost": 1000.0 * float(D.cost_rate(mv, k)[j]), **D.summarise(md, j, k)})
-    return rows
+def matrices(val: list, dec: list, window: int) -> dict[str, tuple[dict, dict]]:
+    """``{policy: (validation matrix, decision matrix)}`` of one arm of one run
+    (:func:`amnl_utils.core.decisions.policy_matrix` at every θ), built once and shared by the rows,
+    the k curve and the sweep."""
+    return {policy: (D.policy_matrix(val, window, lead=lead), D.policy_matrix(dec, window, lead=lead))
+            for policy, lead in POLICIES.items()}
 
 
-def k_curve(val: list, dec: list, window: int, seed: int) -> dict[str, list[float]]:
-    """Policy (a), the book's tuning rule (``RULES[0]``), at every :data:`KS_FINE`: the decision engines' cost rate (per
-    1000 cycles) and the θ tuned on the validation engines."""
-    mv, md = D.policy_matrix(val, window), D.policy_matrix(dec, window)
-    cost, theta = [], []
-    for k in KS_FINE:
-        j = D.tune(mv, k, D.RULES[0], seed=seed)
-        cost.append(round(1000.0 * float(D.cost_rate(md, k)[j]), 4))
-        theta.append(float(D.THETAS[j]))
-    return {"cost": cost, "theta": theta}
-
-
-def age_rows(tune_lives: np.ndarray, dec_lives: np.ndarray, seed: int) -> list[dict[str, Any]]:
-    """Age-based replacement: the age tuned on ``tune_lives``, scored on ``dec_lives`` (both policies
-    alike: a planned age needs no lead-time rule)."""
-    ages = np.arange(1, int(tune_lives.max()) + 1)
-    mt, md = D.age_matrix(tune_lives, ages), D.age_matrix(dec_lives, ages)
+def tuned_rows(mt: dict, md: dict, grid: np.ndarray, seed: int) -> list[dict[str, Any]]:
+    """Rows ``{rule, k, theta, val_cost, cost_rate, missed, wasted, engines, failures}``: θ (or the
+    age) tuned on the matrix ``mt`` by every rule at every :data:`KS`, scored on ``md``; ``grid`` holds
+    the θ (or age) of each column, cycles."""
     rows = []
     for rule in D.RULES:
         for k in KS:
             j = D.tune(mt, k, rule, seed=seed)
-            base = {"rule": rule, "k": k, "theta": float(ages[j]), "val_cost": 1000.0 * float(D.cost_rate(mt, k)[j]),
-                    **D.summarise(md, j, k)}
-            rows += [{"policy": policy, **base} for policy in POLICIES]
+            rows.append({"rule": rule, "k": k, "theta": float(grid[j]), "val_cost": 1000.0 * float(D.cost_rate(mt, k)[j]),
+                         **D.summarise(md, j, k)})
     return rows
 
 
-def age_k_curve(tune_lives: np.ndarray, dec_lives: np.ndarray, seed: int) -> dict[str, list[float]]:
-    """:func:`k_curve` for age-based replacement (``theta`` holds the tuned age, cycles)."""
-    ages = np.arange(1, int(tune_lives.max()) + 1)
-    mt, md = D.age_matrix(tune_lives, ages), D.age_matrix(dec_lives, ages)
+def policy_rows(mats: dict[str, tuple[dict, dict]], seed: int) -> list[dict[str, Any]]:
+    """The rows of one arm of one run, every policy (``mats``: :func:`matrices`)."""
+    return [{"policy": policy, **r} for policy, (mv, md) in mats.items() for r in tuned_rows(mv, md, D.THETAS, seed)]
+
+
+def k_curve(mt: dict, md: dict, grid: np.ndarray, seed: int) -> dict[str, list[float]]:
+    """The book's tuning rule (``RULES[0]``) at every :data:`KS_FINE`: the cost rate on ``md`` (per
+    1000 cycles) and the θ (or age) tuned on ``mt``."""
     cost, theta = [], []
     for k in KS_FINE:
         j = D.tune(mt, k, D.RULES[0], seed=seed)
         cost.append(round(1000.0 * float(D.cost_rate(md, k)[j]), 4))
-        theta.append(float(ages[j]))
+        theta.append(float(grid[j]))
     return {"cost": cost, "theta": theta}
+
+
+def age_matrices(tune_lives: np.ndarray, dec_lives: np.ndarray) -> tuple[dict, dict, np.ndarray]:
+    """Age-based replacement: the matrices of the engines the age is tuned on and of the decision
+    engines, and the ages (cycles) of their columns."""
+    ages = np.arange(1, int(tune_lives.max()) + 1)
+    return D.age_matrix(tune_lives, ages), D.age_matrix(dec_lives, ages), ages
+
+
+def age_rows(mt: dict, md: dict, ages: np.ndarray, seed: int) -> list[dict[str, Any]]:
+    """Age-based replacement's rows, the same for both policies (a planned age needs no lead-time rule)."""
+    return [{"policy": policy, **r} for r in tuned_rows(mt, md, ages, seed) for policy in POLICIES]
 
 
 def phm_row(dec: list) -> dict[str, float]:
@@ -148,10 +145,9 @@ def error_profile(dec: list) -> list[float | None]:
     return [float(err[idx == b].mean()) if (idx == b).any() else None for b in range(len(RUL_BINS))]
 
 
-def sweep(dec: list, window: int) -> dict[str, list[float]]:
-    """Policy (a) on the decision engines at every θ: missed failures per 100 engines and mean wasted life."""
-    m = D.policy_matrix(dec, window)
-    return {"missed": (100.0 * m["failed"].mean(axis=0)).round(3).tolist(), "wasted": m["wasted"].mean(axis=0).round(3).tolist()}
+def sweep(md: dict) -> dict[str, list[float]]:
+    """Policy (a)'s decision matrix at every θ: missed failures per 100 engines and mean wasted life."""
+    return {"missed": (100.0 * md["failed"].mean(axis=0)).round(3).tolist(), "wasted": md["wasted"].mean(axis=0).round(3).tolist()}
 
 
 def lives_by_engine(subset: str, data_dir: str | None = None) -> dict[int, int]:
@@ -182,18 +178,20 @@ def analyse(pairs: Iterable[tuple[Any, dict]], data_dir: str | None = None) -> d
         key = {"subset": subset, "seed": seed}
         run_rows = []
         for arm, (val, dec) in preds.items():
-            run_rows += [{**key, "arm": arm, **r} for r in policy_rows(val, dec, window, seed)]
-            kcurves.append({**key, "arm": arm, **k_curve(val, dec, window, seed)})
+            mats = matrices(val, dec, window)
+            run_rows += [{**key, "arm": arm, **r} for r in policy_rows(mats, seed)]
+            kcurves.append({**key, "arm": arm, **k_curve(*mats["threshold"], D.THETAS, seed)})
             if arm != "oracle":
                 phm.append({**key, "arm": arm, **phm_row(dec)})
                 profiles.append({**key, "arm": arm, "error": error_profile(dec)})
-                sweeps.append({**key, "arm": arm, **sweep(dec, window)})
+                sweeps.append({**key, "arm": arm, **sweep(mats["threshold"][1])})
         lives.setdefault(subset, lives_by_engine(subset, data_dir))
         dec_ids = set(split_engines_with_decision(np.array(sorted(lives[subset])), 0.2, seed)[2].tolist())
         tune_lives = np.array([n for u, n in lives[subset].items() if u not in dec_ids])
         dec_lives = np.array([lives[subset][u] for u in sorted(dec_ids)])
-        run_rows += [{**key, "arm": "age", **r} for r in age_rows(tune_lives, dec_lives, seed)]
-        kcurves.append({**key, "arm": "age", **age_k_curve(tune_lives, dec_lives, seed)})
+        mt, md, ages = age_matrices(tune_lives, dec_lives)
+        run_rows += [{**key, "arm": "age", **r} for r in age_rows(mt, md, ages, seed)]
+        kcurves.append({**key, "arm": "age", **k_curve(mt, md, ages, seed)})
         run_rows += [{**key, **r} for r in pinball_choice(run_rows)]
         rows += run_rows
     return {"rows": rows, "offsets": offsets, "kcurves": kcurves, "test": test, "ks_fine": list(KS_FINE), "phm": phm, "profiles": profiles, "sweeps": sweeps,
@@ -217,6 +215,17 @@ def pinball_choice(rows: Sequence[dict]) -> list[dict]:
 
 
 # --------------------------------------------------------------------------- tables
+
+
+def shown_subsets(out: dict[str, Any], min_seeds: int = 2) -> list[str]:
+    """The subsets of an analysis with at least ``min_seeds`` analysed seeds (what a page can show)."""
+    return [s for s in DECISION_SUBSETS if len(out["seeds"].get(s, [])) >= min_seeds]
+
+
+def runs_of(items: Sequence[dict], subset: str, arm: str) -> list[dict]:
+    """The per-run items (``out["kcurves"]``, ``"sweeps"``, ``"profiles"``, ``"phm"``) of one subset and arm."""
+    return [x for x in items if x["subset"] == subset and x["arm"] == arm]
+
 
 
 def select(out: dict[str, Any], subset: str, policy: str = "threshold", rule: str = "margin", k: int = 10) -> dict[str, dict[int, dict]]:
@@ -347,7 +356,10 @@ def load(results: Path | str | None = None) -> dict[str, Any]:
 def check_fresh(out: dict[str, Any], root: Path) -> None:
     """``RuntimeError`` naming the command to run when the grid's finished run files differ from those
     the analysis read (a run added, removed or changed)."""
-    now = file_digest(spec.path(root) for spec, _ in load_grid(GRID, root, partial=True))
+    state = grid_status(GRID, root)
+    if state["stale"] or state["corrupt"]:
+        load_grid(GRID, root, partial=True)  # raises, naming the files and the command that fixes them
+    now = file_digest(spec.path(root) for spec in state["fresh"])
     if now != out["run_files"]:
         added, gone = sorted(set(now) - set(out["run_files"])), sorted(set(out["run_files"]) - set(now))
         changed = sorted(k for k in set(now) & set(out["run_files"]) if now[k] != out["run_files"][k])

@@ -7,10 +7,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..analysis.decisions import ARMS, LAMBDAS, cost_table
+from ..analysis.decisions import ARMS, LAMBDAS, cost_table, runs_of, shown_subsets
 from ..core.optional import require
 from ..core.stats import t_interval
-from ..engine.grids import DECISION_SUBSETS
 from .tables import arm_color, arm_label, fmt
 
 pd = require("pandas", "amnl_utils.book.decisions")
@@ -18,21 +17,13 @@ pd = require("pandas", "amnl_utils.book.decisions")
 CURVE_ARMS: tuple[str, ...] = ("mse", "amnl", "lds", "bmc", "pinball_t0.3", "pinball_t0.4")
 
 
-def _subsets(out: dict[str, Any]) -> list[str]:
-    return [s for s in DECISION_SUBSETS if len(out["seeds"].get(s, [])) >= 2]
-
-
-def _by(items: Sequence[dict], subset: str, arm: str) -> list[dict]:
-    return [x for x in items if x["subset"] == subset and x["arm"] == arm]
-
-
 def _stacked(out: dict[str, Any], key: str, arms: Sequence[str], height: float):
     """One panel per subset with 2 or more seeds, stacked: ``(fig, [(ax, subset, [(arm, runs)])])``,
     the runs being ``out[key]``'s items of that subset and arm (arms without any are left out)."""
     plt = require("matplotlib.pyplot", "amnl_utils.book.decisions")
-    subsets = _subsets(out)
+    subsets = shown_subsets(out)
     fig, axes = plt.subplots(len(subsets), 1, figsize=(6.4, height * len(subsets)), squeeze=False, layout="constrained")
-    panels = [(ax, s, [(a, _by(out[key], s, a)) for a in arms if _by(out[key], s, a)]) for ax, s in zip(axes[:, 0], subsets)]
+    panels = [(ax, s, [(a, runs_of(out[key], s, a)) for a in arms if runs_of(out[key], s, a)]) for ax, s in zip(axes[:, 0], subsets)]
     return fig, panels
 
 
@@ -72,7 +63,7 @@ def decision_cost_frame(out: dict[str, Any], policy: str = "threshold", rule: st
     """§14.5's cost tables (policies a and b): per subset and arm, the cost rate with its interval and
     the counts behind it."""
     rows = []
-    for subset in _subsets(out):
+    for subset in shown_subsets(out):
         for r in cost_table(out, subset, policy, rule, k, ARMS):
             d = r.get("vs_mse")
             rows.append({
@@ -88,9 +79,9 @@ def decision_cost_frame(out: dict[str, Any], policy: str = "threshold", rule: st
 def phm_frame(out: dict[str, Any], arms: Sequence[str] = ("mse", "mse_offset") + CURVE_ARMS[1:]):
     """§14.5's PHM table: α–λ accuracy (%) at each λ and the mean prognostic horizon (cycles)."""
     rows = []
-    for subset in _subsets(out):
+    for subset in shown_subsets(out):
         for arm in arms:
-            runs = _by(out["phm"], subset, arm)
+            runs = runs_of(out["phm"], subset, arm)
             if not runs:
                 continue
             row = {"subset": subset, "arm": arm_label(arm)}
@@ -106,9 +97,9 @@ def test_frame(out: dict[str, Any], arms: Sequence[str] = ("mse",) + CURVE_ARMS[
     over every window with true RUL ≤ 30 (cycles), mean [95 % t-interval] over seeds."""
     names = {"rmse": "RMSE (cycles)", "nasa": "NASA score", "nf_rmse_all": "near-failure RMSE, all windows (cycles)"}
     rows = []
-    for subset in _subsets(out):
+    for subset in shown_subsets(out):
         for arm in arms:
-            runs = _by(out["test"], subset, arm)
+            runs = runs_of(out["test"], subset, arm)
             if len(runs) < 2:
                 continue
             row = {"subset": subset, "arm": arm_label(arm), "seeds": len(runs)}

@@ -14,32 +14,30 @@ from typing import Any
 
 import numpy as np
 
+from ...analysis.decisions import runs_of, shown_subsets
+from ..findings.decisions import LABEL
 from ..style import COLORS
 from .framework import Slider, SliderFigure, slider_figure
 
 #: The arms the slider draws (MSE + offset coincides with MSE under a tuned θ; the oracle is the floor).
 SLIDER_ARMS: tuple[str, ...] = ("mse", "amnl", "lds", "bmc", "pinball_t0.3", "pinball_t0.4", "age")
-LABELS: dict[str, str] = {"mse": "MSE", "amnl": "AMNL", "lds": "LDS", "bmc": "BMC", "pinball_t0.3": "pinball τ 0.3",
-                          "pinball_t0.4": "pinball τ 0.4", "age": "age-based"}
 
 
 def cost_payload(out: dict[str, Any], min_seeds: int = 2) -> dict[str, Any]:
     """``{ks, subsets: [{name, seeds, arms: [{arm, label, color, cost, theta}]}]}`` from an analysis file."""
     ks = [int(k) for k in out["ks_fine"]]
     subsets = []
-    for subset, seeds in out["seeds"].items():
-        if len(seeds) < min_seeds:
-            continue
+    for subset in shown_subsets(out, min_seeds):
         arms = []
         for arm in SLIDER_ARMS:
-            runs = [c for c in out["kcurves"] if c["subset"] == subset and c["arm"] == arm and c["seed"] in seeds]
+            runs = runs_of(out["kcurves"], subset, arm)
             if not runs:
                 continue
-            arms.append({"arm": arm, "label": LABELS[arm], "color": COLORS[arm],
+            arms.append({"arm": arm, "label": LABEL[arm], "color": COLORS[arm],
                          # rounded to what the readout prints, half up, so that the script and Python agree
                          "cost": [math.floor(100 * float(v) + 0.5) / 100 for v in np.mean([r["cost"] for r in runs], axis=0)],
                          "theta": [int(math.floor(float(v) + 0.5)) for v in np.mean([r["theta"] for r in runs], axis=0)]})
-        subsets.append({"name": subset, "seeds": len(seeds), "arms": arms})
+        subsets.append({"name": subset, "seeds": len(out["seeds"][subset]), "arms": arms})
     if not subsets:
         raise ValueError(f"no subset of the analysis has {min_seeds} or more seeds: nothing to draw")
     return {"ks": ks, "subsets": subsets}
