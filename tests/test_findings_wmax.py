@@ -416,8 +416,10 @@ def test_w_max_figures_draw_one_panel_per_metric_and_subset():
     summ = summary()
     fig = reporting.plot_w_max_levels(summ, ["rmse", "best_epoch"], (1.0, *WS), subsets=SUBS)
     axes = fig.get_axes()
-    assert len(axes) == 4 and [a.get_title() for a in axes[:2]] == list(SUBS)
-    assert axes[0].get_ylabel() == "RMSE (cycles)" and axes[2].get_ylabel() == "selected pass (passes)"
+    # stacked for a phone: each subset's block of panels, its name over the first
+    assert len(axes) == 4 and [a.get_title(loc="left") for a in axes] == [SUBS[0], "", SUBS[1], ""]
+    assert [a.get_ylabel() for a in axes] == ["RMSE (cycles)", "selected pass\n(passes)"] * 2
+    assert [a.get_xlabel() for a in axes][-1] and not any(a.get_xlabel() for a in axes[:-1])
     assert (fig.get_size_inches()[1] * 96) % 1 == 0  # whole pixels
     plt.close(fig)
     fig = reporting.plot_w_max_differences(comparisons(nf=everywhere(-1)), ["nf_rmse_all"], (1.0, *WS), subsets=SUBS)

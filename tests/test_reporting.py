@@ -78,19 +78,36 @@ def test_predictions_and_bias_table(grid):
 def test_figures_build(grid):
     import matplotlib.pyplot as plt
 
+    from amnl_utils.book.style import FIGURE_WIDTH_IN, MIN_FONT_PT, min_font_pt, use_book_style
+
+    use_book_style()
     summary, comparisons, _ = REP.load_summary("fake")
     preds = REP.load_predictions("fake")
     forest = REP.plot_forest(comparisons, ["rmse", "nf_rmse_all"])
     assert [ax.get_xlabel() for ax in forest.axes] == ["difference in RMSE (cycles)",
-                                                      "difference in near-failure RMSE, all windows (cycles)"]
-    assert forest.axes[0].get_yticklabels()[0].get_text() == "FD001: AMNL − MSE"
+                                                      "difference in near-failure RMSE,\nall windows (cycles)"]
+    ticks = forest.axes[0].get_yticklabels()
+    assert [t.get_text() for t in ticks[:2]] == ["FD001", "AMNL − MSE"]  # top row: a subset's header, then its pairs
+    assert ticks[0].get_fontweight() == "bold" and ticks[1].get_fontweight() == "normal"
+    REP.mark_relative_range(forest.axes[0], comparisons, ("amnl", "mse"), "rmse", (0.1, 0.2), label="claim")
+    hatched = [p for p in forest.axes[0].collections if p.get_hatch()]
+    assert len(hatched) == len(set(comparisons.subset)), "one hatched claim per subset's AMNL − MSE row"
     for fig in (REP.plot_pred_vs_true(preds), REP.plot_bucket_rmse(summary), forest,
                 REP.plot_metric_by_arm(summary, "rmse")):
-        assert fig.get_size_inches()[0] <= 7.0 + 1e-9  # column width
+        assert fig.get_size_inches()[0] <= FIGURE_WIDTH_IN + 1e-9  # drawn for a phone's column
+        assert min_font_pt(fig) >= MIN_FONT_PT, "no text smaller than the book's smallest font"
         visible = [ax for ax in fig.axes if ax.get_visible()]
-        assert all(ax.get_xlabel() or ax.get_xticklabels() for ax in visible)
-        assert all(ax.get_ylabel() or ax.get_yticklabels() for ax in visible)
+        bottom = visible[-1]  # stacked panels share their x-axis: the bottom one carries its labels
+        assert bottom.get_xlabel() or bottom.get_xticklabels() or fig.get_supxlabel()
+        assert all(ax.get_ylabel() or ax.get_yticklabels() or fig.get_supylabel() for ax in visible)
         plt.close(fig)
+
+
+def test_pair_labels_are_short():
+    assert REP.pair_label("amnl", "mse") == "AMNL − MSE"
+    assert REP.pair_label("constant", "linear") == "constant − linear"
+    assert REP.pair_label("amnl_w2", "scaled_w2") == "AMNL − scaled MSE, w_max = 2"
+    assert REP.pair_label("amnl_w5", "amnl_w1") == "AMNL, w_max = 5 − MSE"
 
 
 def test_missing_grid_says_how_to_make_it(tmp_path):

@@ -10,6 +10,7 @@ import numpy as np
 from ..analysis.decisions import ARMS, LAMBDAS, cost_table, runs_of, shown_subsets
 from ..core.optional import require
 from ..core.stats import t_interval
+from .style import FIGURE_WIDTH_IN
 from .tables import arm_color, arm_label, fmt
 
 pd = require("pandas", "amnl_utils.book.decisions")
@@ -22,9 +23,17 @@ def _stacked(out: dict[str, Any], key: str, arms: Sequence[str], height: float):
     the runs being ``out[key]``'s items of that subset and arm (arms without any are left out)."""
     plt = require("matplotlib.pyplot", "amnl_utils.book.decisions")
     subsets = shown_subsets(out)
-    fig, axes = plt.subplots(len(subsets), 1, figsize=(6.4, height * len(subsets)), squeeze=False, layout="constrained")
+    fig, axes = plt.subplots(len(subsets), 1, figsize=(FIGURE_WIDTH_IN, 0.9 + height * len(subsets)), squeeze=False,
+                             layout="constrained")
     panels = [(ax, s, [(a, runs_of(out[key], s, a)) for a in arms if runs_of(out[key], s, a)]) for ax, s in zip(axes[:, 0], subsets)]
     return fig, panels
+
+
+def _legend_below(fig: Any, panels: list) -> None:
+    """One legend for the stacked panels, below them (in a panel it would cover the curves on a phone)."""
+    if panels:
+        handles, labels = panels[0][0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="outside lower center", ncol=2)
 
 
 def plot_tradeoff(out: dict[str, Any], arms: Sequence[str] = CURVE_ARMS):
@@ -41,7 +50,7 @@ def plot_tradeoff(out: dict[str, Any], arms: Sequence[str] = CURVE_ARMS):
                 ax.fill_between(w, np.maximum(mean - half, 0), mean + half, color=arm_color(arm), alpha=0.12, lw=0)
         ax.set(xlim=(0, 30), ylim=(0, 60), xlabel="mean wasted life per engine (cycles)",
                ylabel="missed failures per 100 engines", title=subset)
-        ax.legend(loc="upper right", ncol=2, fontsize=8)
+    _legend_below(fig, panels)
     return fig
 
 
@@ -55,7 +64,7 @@ def plot_error_profile(out: dict[str, Any], arms: Sequence[str] = CURVE_ARMS):
             ax.plot(centres, np.nanmean(e, axis=0), color=arm_color(arm), lw=1.8, label=arm_label(arm))
         ax.axhline(0, color="#999999", lw=0.8)
         ax.set(xlim=(0, 125), xlabel="true RUL (cycles)", ylabel="mean error (cycles; > 0 late)", title=subset)
-        ax.legend(loc="lower left", ncol=3, fontsize=8)
+    _legend_below(fig, panels)
     return fig
 
 

@@ -6,6 +6,7 @@ The public names of :mod:`.loading` (reading a grid's aggregate and run files), 
 
 from .figures import (  # noqa: F401
     mark_relative_range,
+    pair_label,
     plot_bucket_rmse,
     plot_forest,
     plot_metric_by_arm,

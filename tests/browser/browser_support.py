@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from html import unescape
 from pathlib import Path
 from posixpath import dirname, join, normpath
 
@@ -56,6 +57,44 @@ def redirect_target(path: str) -> str | None:
         return None
     match = _REFRESH.search(file.read_text(encoding="utf-8"))
     return normpath(join(dirname(path), match.group(1).strip())) if match else None
+
+
+#: The outermost elements that stick out to the right of the viewport and make the page scroll
+#: sideways (elements inside a box that clips or scrolls, and fixed elements, do not).
+OVERFLOWING = """() => {
+  const vw = document.documentElement.clientWidth;
+  const clipped = el => {
+    for (let a = el.parentElement; a && a !== document.documentElement; a = a.parentElement) {
+      const s = getComputedStyle(a);
+      if (s.position === 'fixed') return true;
+      if (['auto', 'scroll', 'hidden', 'clip'].includes(s.overflowX) && a.getBoundingClientRect().right <= vw + 1) return true;
+    }
+    return false;
+  };
+  const name = el => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '')
+    + [...el.classList].slice(0, 3).map(c => '.' + c).join('');
+  const over = [...document.body.querySelectorAll('*')].filter(el => {
+    const r = el.getBoundingClientRect();
+    return r.width > 0 && r.right > vw + 1 && getComputedStyle(el).position !== 'fixed' && !clipped(el);
+  });
+  const outer = over.filter(el => !over.includes(el.parentElement));
+  outer.sort((a, b) => b.getBoundingClientRect().right - a.getBoundingClientRect().right);
+  return outer.slice(0, 5).map(el => {
+    const p = el.parentElement;
+    const text = (el.textContent || '').trim().replace(/\\s+/g, ' ').slice(0, 60);
+    return `${p ? name(p) + ' > ' : ''}${name(el)}: right edge at ${Math.round(el.getBoundingClientRect().right)} px`
+      + (text ? ` ("${text}")` : '');
+  });
+}"""
+
+
+def glossary_ids() -> dict[str, str]:
+    """Glossary term -> its anchor id (without ``term-``), read from the built glossary."""
+    html = (BUILD / "glossary.html").read_text(encoding="utf-8")
+    ids = {}
+    for m in re.finditer(r'<dt id="(term-[^"]+)">(.*?)<a class="headerlink"', html, re.S):
+        ids[unescape(re.sub(r"<[^>]+>", "", m.group(2))).strip()] = m.group(1).removeprefix("term-")
+    return ids
 
 
 def require_build() -> Path:

@@ -17,7 +17,7 @@ from html import unescape
 from html.parser import HTMLParser
 
 import pytest
-from browser_support import BUILD, content_pages, require_build
+from browser_support import BUILD, content_pages, glossary_ids, require_build
 
 #: Each glossary term (as in glossary.md) and the pattern of its uses in running text (a group
 #: ``at`` marks the term itself where the pattern also reads the word before it).
@@ -98,12 +98,8 @@ def _pages() -> list[str]:
 
 @lru_cache(maxsize=1)
 def _term_ids() -> dict[str, str]:
-    """Glossary term -> its anchor id, read from the built glossary (once per test session)."""
-    html = (BUILD / "glossary.html").read_text(encoding="utf-8")
-    ids = {}
-    for m in re.finditer(r'<dt id="(term-[^"]+)">(.*?)<a class="headerlink"', html, re.S):
-        ids[unescape(re.sub(r"<[^>]+>", "", m.group(2))).strip()] = m.group(1).removeprefix("term-")
-    return ids
+    """Glossary term -> its anchor id, read from the built glossary."""
+    return glossary_ids()
 
 
 def test_the_glossary_defines_every_checked_term():

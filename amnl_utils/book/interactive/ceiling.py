@@ -11,7 +11,7 @@ import numpy as np
 from ...analysis.gradients import tail_ratio
 from ...core.constants import R_MAX, W_MAX
 from ...core.weights import check_rul, from_shape, ramp
-from ..style import COLORS
+from ..style import COLORS, FIGURE_WIDTH_IN
 from .framework import (
     W_MAX_RANGE,
     Slider,
@@ -111,7 +111,7 @@ def draw_w_max_ceiling(axes: Sequence[Any], payload: dict[str, Any], w_max: floa
              label=f"AMNL, w_max = {w_max:.1f}")
     ax1.set(xlim=(0, y_grid[-1]), ylim=(0, payload["w_top"]), xlabel="true RUL (cycles)", ylabel="weight w(y)")
     ax1.legend(loc="upper right")
-    ax1.set_title(textwrap.fill(_WM_TITLE, 64), fontsize=10)
+    ax1.set_title(textwrap.fill(_WM_TITLE, 44))
     edges = np.asarray(payload["hist_edges"])
     g = w_max_gradients(payload, w_max)
     ax2.hist(np.clip(g, edges[0], edges[-1]), bins=edges, color=colors["amnl"], alpha=0.75)
@@ -136,7 +136,7 @@ def w_max_widget(
 
     def redraw(_change: Any = None) -> None:
         readout.value = html.escape(w_max_readout(payload, w_slider.value))
-        fig = Figure(figsize=(7.0, 6.0), layout="constrained")
+        fig = Figure(figsize=(FIGURE_WIDTH_IN, 6.0), layout="constrained")
         draw_w_max_ceiling(fig.subplots(2, 1), payload, w_slider.value)
         image.value = png(fig)
 

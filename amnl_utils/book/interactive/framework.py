@@ -138,7 +138,9 @@ def slider_figure(
     payload: JSON-able data (lists, numbers, strings). draw: the name of a draw function
     registered in ``js/slider_figure.js`` (``AMNLFig.register(name, (fig, payload, values) =>
     readout)``). readout: the initial readout text (what the script writes at the initial slider
-    values; shown if scripts are off). width/height: SVG viewBox in px (it scales to the page).
+    values; shown if scripts are off). width/height: the SVG's viewBox, the widest layout; the
+    script redraws the figure in the SVG's own width in px (a narrower layout on a phone, so that
+    its text keeps its size) and sets the viewBox to what it drew.
     checkboxes: optional checkboxes, shown in a row above the sliders and passed as
     ``values[checkbox.name]`` (booleans). Control names must be unique.
     """
@@ -172,8 +174,9 @@ def slider_figure(
         f"#{fid} .amnl-fig-title{{font-weight:600;font-size:1.0em;margin:0 0 0.3em 0}}"
         f"#{fid} .amnl-fig-controls{{display:flex;flex-wrap:wrap;gap:0.4em 1.6em;align-items:center;"
         "font-size:0.92em;margin:0 0 0.2em 0}"
-        f"#{fid} .amnl-fig-slider{{display:inline-flex;align-items:center;gap:0.5em;margin:0}}"
-        f"#{fid} input[type=range]{{width:180px;accent-color:{COLORS['amnl']}}}"
+        f"#{fid} .amnl-fig-slider{{display:inline-flex;flex-wrap:wrap;align-items:center;gap:0.2em 0.5em;margin:0;"
+        "max-width:100%}"
+        f"#{fid} input[type=range]{{width:180px;max-width:100%;accent-color:{COLORS['amnl']}}}"
         f"#{fid} .amnl-fig-check{{display:inline-flex;align-items:center;gap:0.3em;margin:0}}"
         f"#{fid} .amnl-fig-swatch{{display:inline-block;width:0.9em;height:0.9em;border-radius:2px}}"
         f"#{fid} output{{font-variant-numeric:tabular-nums;min-width:1.6em;font-weight:600}}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import io
 import math
+import textwrap
 from typing import Any
 
 import numpy as np
@@ -12,7 +13,7 @@ import numpy as np
 from ...analysis.gradients import gradient_density
 from ...core.constants import HEALTH_CRITICAL_AT_OR_BELOW, R_MAX, W_MAX
 from ...core.weights import check_rul, linear_weight, ramp
-from ..style import COLORS
+from ..style import COLORS, FIGURE_WIDTH_IN
 from .framework import W_MAX_RANGE, Slider, SliderFigure, live_box_class, slider_figure
 
 # --------------------------------------------------------------------------- §14.1 gradient density
@@ -136,7 +137,7 @@ def draw_gradient_density(ax: Any, payload: dict[str, Any], w_max: float, test_r
     for c, m in zip(centers, mse):
         if m > top:
             ax.annotate(f"\u2191{m:.0f}%", (c, top), xytext=(0, -12), textcoords="offset points",
-                        ha="center", fontsize=8)
+                        ha="center")
     same = abs(w_max - 1.0) < 1e-9
     # The curves stop before the capped last bin, which is off-scale (as in the script).
     ax.plot(centers[:-1], mse[:-1], color=colors["mse"], lw=2.2, label="gradient share, MSE")
@@ -147,8 +148,8 @@ def draw_gradient_density(ax: Any, payload: dict[str, Any], w_max: float, test_r
     ax.axvline(test_rul, color=colors["test"], alpha=0.35, ls=":")
     ax.set(xlim=(0, payload["max_rul"]), ylim=(0, top), xlabel="true RUL of the training window (cycles)",
            ylabel=f"share per {payload['bin_width']:.0f}-cycle bin (%)")
-    ax.set_title(_GD_TITLE, fontsize=10)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    ax.set_title(textwrap.fill(_GD_TITLE, 44))
+    ax.figure.legend(loc="outside lower center", ncols=2)
 
 
 def gradient_density_widget(
@@ -174,7 +175,7 @@ def gradient_density_widget(
 
     def redraw(_change: Any = None) -> None:
         readout.value = html.escape(gradient_density_readout(payload, w_slider.value, t_slider.value))
-        fig = Figure(figsize=(8.6, 3.8), layout="constrained")
+        fig = Figure(figsize=(FIGURE_WIDTH_IN, 4.6), layout="constrained")
         draw_gradient_density(fig.add_subplot(), payload, w_slider.value, t_slider.value)
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=100)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import math
+import textwrap
 from typing import Any, Sequence
 
 import numpy as np
@@ -11,7 +12,7 @@ import numpy as np
 from ...analysis.schedule_design import resolve, shape
 from ...core.constants import R_MAX, RUL_BUCKETS, W_MAX
 from ...core.weights import SCHEDULES, check_rul, from_shape
-from ..style import COLORS
+from ..style import COLORS, FIGURE_WIDTH_IN
 from .framework import (
     W_MAX_RANGE,
     Checkbox,
@@ -173,8 +174,8 @@ def draw_schedule_explorer(
     lo, hi = payload["w_range"]
     ax1.set(xlim=(0, y_grid[-1]), ylim=(lo - 0.05 * (hi - lo), hi), xlabel="true RUL (cycles)",
             ylabel="weight w(y)")
-    ax1.legend(loc="upper right", ncols=2, fontsize=8)
-    ax1.set_title(_SE_TITLE, fontsize=10)
+    ax1.legend(loc="upper right", ncols=2)
+    ax1.set_title(textwrap.fill(_SE_TITLE, 44))
     n_b = len(payload["buckets"])
     width = 0.8 / max(len(entries), 1)
     for k, e in enumerate(entries):
@@ -185,7 +186,7 @@ def draw_schedule_explorer(
     ax2.hlines(windows, np.arange(n_b) - 0.42, np.arange(n_b) + 0.42, color="#222222", lw=2,
                label="share of windows (MSE)")
     ax2.set_xticks(np.arange(n_b), payload["buckets"])
-    ax2.legend(loc="upper left", ncols=3, fontsize=8)
+    ax2.legend(loc="upper left", ncols=2)
     ax2.set(ylim=(0, payload["share_top"]), ylabel="share of the gradient (%)",
             xlabel="true-RUL bucket of the FD001 training windows")
 
@@ -212,7 +213,7 @@ def schedule_explorer_widget(
     def redraw(_change: Any = None) -> None:
         picked = [e["name"] for e, c in zip(payload["schedules"], checks) if c.value]
         readout.value = html.escape(schedule_explorer_readout(payload, picked, w_slider.value, t_slider.value))
-        fig = Figure(figsize=(7.0, 6.4), layout="constrained")
+        fig = Figure(figsize=(FIGURE_WIDTH_IN, 7.0), layout="constrained")
         draw_schedule_explorer(fig.subplots(2, 1), payload, picked, w_slider.value, t_slider.value)
         image.value = png(fig)
 
