@@ -54,6 +54,30 @@ def test_every_arm_policy_rule_and_cost_has_a_row_per_seed(synthetic):
     assert len(synthetic["offsets"]) == 2 and all(0 <= o["offset"] <= 30 for o in synthetic["offsets"])
 
 
+def test_the_pinball_k_curve_chooses_tau_as_the_tables_do(synthetic):
+    """The slider's pinball curve takes, per run and k, the τ with the lower validation cost: at the
+    tables' k it is the pinball row of that run (the same τ, θ and cost rate)."""
+    for seed in (0, 1):
+        curve = next(c for c in synthetic["kcurves"] if c["arm"] == "pinball" and c["seed"] == seed)
+        for k in A.KS:
+            row = next(r for r in synthetic["rows"] if r["arm"] == "pinball" and r["seed"] == seed
+                       and (r["policy"], r["rule"], r["k"]) == ("threshold", RULES[0], k))
+            i = A.KS_FINE.index(k)
+            assert (curve["tau"][i], curve["theta"][i]) == (row["tau"], row["theta"])
+            assert curve["cost"][i] == pytest.approx(row["cost_rate"], abs=1e-4)
+
+
+def test_pinball_k_curve_by_hand():
+    n = len(A.KS_FINE)
+    curves = {"pinball_t0.3": {"cost": [5.0] * n, "theta": [10.0] * n, "val_cost": [1.0] * n},
+              "pinball_t0.4": {"cost": [4.0] * n, "theta": [20.0] * n, "val_cost": [2.0, 1.0] + [0.5] * (n - 2)}}
+    got = A.pinball_k_curve(curves)
+    # first k: τ 0.3 has the lower validation cost (not the lower decision cost); second: a tie, the
+    # first name; then τ 0.4 is lower on validation
+    assert got["tau"][:3] == [0.3, 0.3, 0.4]
+    assert got["cost"][:3] == [5.0, 5.0, 4.0] and got["theta"][:3] == [10.0, 10.0, 20.0]
+
+
 def test_the_oracle_is_the_floor_and_wastes_one_cycle(synthetic):
     for k in A.KS:
         by = A.select(synthetic, "FD001", k=k)

@@ -108,13 +108,29 @@ def policy_rows(mats: dict[str, tuple[dict, dict]], seed: int) -> list[dict[str,
 
 def k_curve(mt: dict, md: dict, grid: np.ndarray, seed: int) -> dict[str, list[float]]:
     """The book's tuning rule (``RULES[0]``) at every :data:`KS_FINE`: the cost rate on ``md`` (per
-    1000 cycles) and the θ (or age) tuned on ``mt``."""
-    cost, theta = [], []
+    1000 cycles), the θ (or age) tuned on ``mt`` and the cost rate on ``mt`` there (``val_cost``,
+    what :func:`pinball_k_curve` chooses τ by)."""
+    cost, theta, val = [], [], []
     for k in KS_FINE:
         j = D.tune(mt, k, D.RULES[0], seed=seed)
         cost.append(round(1000.0 * float(D.cost_rate(md, k)[j]), 4))
         theta.append(float(grid[j]))
-    return {"cost": cost, "theta": theta}
+        val.append(1000.0 * float(D.cost_rate(mt, k)[j]))
+    return {"cost": cost, "theta": theta, "val_cost": val}
+
+
+def pinball_k_curve(curves: dict[str, dict[str, list[float]]]) -> dict[str, list[float]]:
+    """The ``pinball`` arm's k curve of one run: at every k, the curve of the τ (``curves``: arm ->
+    :func:`k_curve`, over the ``pinball_t*`` arms) with the lower validation cost, ties to the first
+    arm name, as :func:`pinball_choice` chooses for the tables. Adds ``tau`` per k."""
+    arms = sorted(curves)
+    out: dict[str, list[float]] = {"cost": [], "theta": [], "val_cost": [], "tau": []}
+    for i in range(len(KS_FINE)):
+        best = min(arms, key=lambda a: (curves[a]["val_cost"][i], a))
+        for key in ("cost", "theta", "val_cost"):
+            out[key].append(curves[best][key][i])
+        out["tau"].append(float(best.removeprefix("pinball_t")))
+    return out
 
 
 def age_matrices(tune_lives: np.ndarray, dec_lives: np.ndarray) -> tuple[dict, dict, np.ndarray]:
@@ -176,15 +192,17 @@ def analyse(pairs: Iterable[tuple[Any, dict]], data_dir: str | None = None) -> d
         preds["mse_offset"] = (trajectories(arms["mse"], "val", c), trajectories(arms["mse"], "decision", c))
         preds["oracle"] = (oracle_trajectories(arms["mse"], "val"), oracle_trajectories(arms["mse"], "decision"))
         key = {"subset": subset, "seed": seed}
-        run_rows = []
+        run_rows, curves = [], {}
         for arm, (val, dec) in preds.items():
             mats = matrices(val, dec, window)
             run_rows += [{**key, "arm": arm, **r} for r in policy_rows(mats, seed)]
-            kcurves.append({**key, "arm": arm, **k_curve(*mats["threshold"], D.THETAS, seed)})
+            curves[arm] = k_curve(*mats["threshold"], D.THETAS, seed)
+            kcurves.append({**key, "arm": arm, **curves[arm]})
             if arm != "oracle":
                 phm.append({**key, "arm": arm, **phm_row(dec)})
                 profiles.append({**key, "arm": arm, "error": error_profile(dec)})
                 sweeps.append({**key, "arm": arm, **sweep(mats["threshold"][1])})
+        kcurves.append({**key, "arm": "pinball", **pinball_k_curve({a: c for a, c in curves.items() if a.startswith("pinball_t")})})
         lives.setdefault(subset, lives_by_engine(subset, data_dir))
         dec_ids = set(split_engines_with_decision(np.array(sorted(lives[subset])), 0.2, seed)[2].tolist())
         tune_lives = np.array([n for u, n in lives[subset].items() if u not in dec_ids])

@@ -19,8 +19,9 @@ from ..findings.decisions import LABEL
 from ..style import COLORS
 from .framework import Slider, SliderFigure, slider_figure
 
-#: The arms the slider draws (MSE + offset coincides with MSE under a tuned θ; the oracle is the floor).
-SLIDER_ARMS: tuple[str, ...] = ("mse", "amnl", "lds", "bmc", "pinball_t0.3", "pinball_t0.4", "age")
+#: The arms the slider draws: the arms the page's tables rank (pinball with τ chosen per run and k on
+#: the validation engines, as the tables choose it) and age-based replacement; not the oracle (the floor).
+SLIDER_ARMS: tuple[str, ...] = ("mse", "mse_offset", "amnl", "lds", "bmc", "pinball", "age")
 
 
 def cost_payload(out: dict[str, Any], min_seeds: int = 2) -> dict[str, Any]:
@@ -34,13 +35,18 @@ def cost_payload(out: dict[str, Any], min_seeds: int = 2) -> dict[str, Any]:
             if not runs:
                 continue
             arms.append({"arm": arm, "label": LABEL[arm], "color": COLORS[arm],
-                         # rounded to what the readout prints, half up, so that the script and Python agree
-                         "cost": [math.floor(100 * float(v) + 0.5) / 100 for v in np.mean([r["cost"] for r in runs], axis=0)],
+                         # at 4 decimals (enough to rank arms the readout prints alike), half up
+                         "cost": [math.floor(1e4 * float(v) + 0.5) / 1e4 for v in np.mean([r["cost"] for r in runs], axis=0)],
                          "theta": [int(math.floor(float(v) + 0.5)) for v in np.mean([r["theta"] for r in runs], axis=0)]})
         subsets.append({"name": subset, "seeds": len(out["seeds"][subset]), "arms": arms})
     if not subsets:
         raise ValueError(f"no subset of the analysis has {min_seeds} or more seeds: nothing to draw")
     return {"ks": ks, "subsets": subsets}
+
+
+def _cents(cost: float) -> str:
+    """A cost rate at 2 decimals, half up (the script's ``cents``: the same float operations)."""
+    return f"{math.floor(100 * cost + 0.5) / 100:.2f}"
 
 
 def cost_readout(payload: dict[str, Any], k: int) -> str:
@@ -52,9 +58,9 @@ def cost_readout(payload: dict[str, Any], k: int) -> str:
         models = [a for a in s["arms"] if a["arm"] != "age"]
         best = min(models, key=lambda a: (a["cost"][i], a["arm"]))
         age = next((a for a in s["arms"] if a["arm"] == "age"), None)
-        text = (f"{s['name']}: {best['label']}, {best['cost'][i]:.2f} per 1000 cycles at θ ≈ {best['theta'][i]:.0f} cycles")
+        text = (f"{s['name']}: {best['label']}, {_cents(best['cost'][i])} per 1000 cycles at θ ≈ {best['theta'][i]:.0f} cycles")
         if age is not None:
-            text += f" (age-based {age['cost'][i]:.2f})"
+            text += f" (age-based {_cents(age['cost'][i])})"
         parts.append(text)
     return f"k = {int(k)}: the cheapest arm is " + "; ".join(parts) + "."
 
@@ -68,7 +74,7 @@ def cost_figure(out: dict[str, Any], k: int = 10, name: str = "failure cost") ->
         payload, "cost_by_k",
         title="Which arm and threshold are cheapest depends on what a failure costs",
         caption="Cost rate per 1000 cycles of the decision engines against the failure cost k (policy (a), θ "
-                "tuned on the validation engines), mean over seeds, one stacked panel per subset; the red line "
-                "marks the chosen k.",
+                "tuned on the validation engines; pinball's τ too, at each k, as in the tables), mean over seeds, "
+                "one stacked panel per subset; the red line marks the chosen k.",
         readout=cost_readout(payload, k), width=720, height=300 * len(payload["subsets"]) + 40,
     )

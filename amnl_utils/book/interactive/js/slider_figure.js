@@ -508,6 +508,8 @@
   });
   /* Section 14.5. payload (amnl_utils.book.interactive.cost_payload): ks and, per subset, per arm
    * the mean cost rate and tuned theta at every k. One panel per subset, stacked. */
+  /* A cost rate at 2 decimals, half up: cost_slider._cents (the same float operations). */
+  function cents(c) { return fmt(Math.floor(100 * c + 0.5) / 100, 2); }
   function costReadout(d, k) {
     var i = d.ks.indexOf(k);
     return "k = " + k + ": the cheapest arm is " + d.subsets.map(function (s) {
@@ -516,8 +518,8 @@
         return (a.cost[i] < b.cost[i] || (a.cost[i] === b.cost[i] && a.arm < b.arm)) ? a : b;
       });
       var age = s.arms.filter(function (a) { return a.arm === "age"; })[0];
-      return s.name + ": " + best.label + ", " + fmt(best.cost[i], 2) + " per 1000 cycles at \u03b8 \u2248 " +
-        fmt(best.theta[i], 0) + " cycles" + (age ? " (age-based " + fmt(age.cost[i], 2) + ")" : "");
+      return s.name + ": " + best.label + ", " + cents(best.cost[i]) + " per 1000 cycles at \u03b8 \u2248 " +
+        fmt(best.theta[i], 0) + " cycles" + (age ? " (age-based " + cents(age.cost[i]) + ")" : "");
     }).join("; ") + ".";
   }
   root.AMNLFig.costReadout = costReadout;
