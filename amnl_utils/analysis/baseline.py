@@ -51,3 +51,14 @@ def predict_last_cycle(beta: np.ndarray, X: np.ndarray) -> np.ndarray:
     if beta.shape != (A.shape[1],):
         raise ValueError(f"beta must have shape ({A.shape[1]},) for {A.shape[1] - 1} features, got {beta.shape}")
     return A @ beta
+
+
+def baseline_batch(data, batch_size: int = 256, seed: int = 0):
+    """§14.3's batch: the first training batch of ``data`` (a prepared subset, its loader shuffled by
+    ``seed``) and the residuals (cycles) on it of the last-cycle baseline fitted to all of ``data``'s
+    training windows. Returns ``(x, y, h, y_batch, residual)``: the loader's tensors, then ``y`` as
+    float64 and ``prediction - y_batch``, both (batch_size,)."""
+    x, y, h = next(iter(data.loader("train", batch_size=batch_size, seed=seed)))
+    y_batch = y.numpy().astype(np.float64)
+    beta = fit_last_cycle(data.X_train, data.y_train)
+    return x, y, h, y_batch, predict_last_cycle(beta, x.numpy()) - y_batch

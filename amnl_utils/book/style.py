@@ -111,16 +111,12 @@ def min_font_pt(fig: Any) -> float | None:
     return float(min(sizes)) if sizes else None
 
 
-def book_png(fig: Any, base: Callable[..., Any] | None = None) -> tuple[str, dict[str, Any]] | None:
-    """The inline backend's PNG formatter for the book: ``base`` (default IPython's retina formatter)
+def book_png(fig: Any, base: Callable[..., Any]) -> tuple[str, dict[str, Any]] | None:
+    """The inline backend's PNG formatter for the book: ``base`` (the backend's retina formatter)
     with the figure's smallest font size (:func:`min_font_pt`) recorded twice, as the PNG text chunk
     ``MIN_FONT_KEY`` and in the output's metadata as ``{"amnl": {MIN_FONT_KEY: ...}}`` beside the
     1x ``width``/``height`` (CSS px); a figure without text records nothing. Returns
     ``(base64 PNG, metadata)``, or None for an empty figure."""
-    if base is None:
-        from IPython.core.pylabtools import retina_figure  # lazy: only inside a notebook kernel
-
-        base = partial(retina_figure, base64=True, bbox_inches="tight")
     font = min_font_pt(fig)
     out = base(fig, metadata={MIN_FONT_KEY: f"{font:g}"}) if font is not None else base(fig)
     if out is None:

@@ -68,14 +68,11 @@ def quadratic_weight(y, max_rul=R_MAX, w_max=W_MAX):
 
 def _first_batch() -> tuple[np.ndarray, np.ndarray]:
     """§14.3's batch: 256 FD001 training windows and the last-cycle baseline's residuals (cycles)."""
-    from amnl_utils.analysis.baseline import fit_last_cycle, predict_last_cycle  # lazy: torch loads only here
+    from amnl_utils.analysis.baseline import baseline_batch  # lazy: torch loads only here
     from amnl_utils.cmapss.prepare import prepare  # lazy: reads the C-MAPSS files
 
-    data = prepare("FD001", seed=0)
-    beta = fit_last_cycle(data.X_train, data.y_train)
-    x, y, _ = next(iter(data.loader("train", batch_size=256, seed=0)))
-    y_batch = y.numpy().astype(np.float64)
-    return y_batch, predict_last_cycle(beta, x.numpy()) - y_batch
+    *_, y_batch, residual = baseline_batch(prepare("FD001", seed=0))
+    return y_batch, residual
 
 
 @pytest.fixture(scope="module")

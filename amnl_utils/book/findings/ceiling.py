@@ -26,7 +26,7 @@ def ceiling_numbers(seed: int = 0, batch_size: int = 256) -> dict[str, str]:
     import numpy as np  # lazy: the findings package imports without the scientific stack
 
     from ...analysis import optimiser as opt  # lazy: torch
-    from ...analysis.baseline import fit_last_cycle, predict_last_cycle  # lazy: as above
+    from ...analysis.baseline import baseline_batch  # lazy: as above
     from ...analysis.gradients import gradient_spread  # lazy: as above
     from ...analysis.weight_moments import moment_table  # lazy: as above
     from ...cmapss.prepare import prepare  # lazy: torch
@@ -35,10 +35,7 @@ def ceiling_numbers(seed: int = 0, batch_size: int = 256) -> dict[str, str]:
     from .methods import tuning_a_findings  # lazy: reads the tuning grid only when called
 
     data = prepare("FD001", seed=seed)
-    x, y, h = next(iter(data.loader("train", batch_size=batch_size, seed=seed)))
-    y_batch = y.numpy().astype(np.float64)
-    beta = fit_last_cycle(data.X_train, data.y_train)
-    residual = predict_last_cycle(beta, x.numpy()) - y_batch
+    x, y, h, y_batch, residual = baseline_batch(data, batch_size, seed)
     problem = opt.linear_problem(x.numpy(), y_batch)
     unit = recipe("FD001").rul_unit
     numbers = opt.key_numbers(
